@@ -33,6 +33,7 @@ MIN_STEP_S: int = 300
 MAX_STEP_S: int = 3600
 
 UTC = "UTC"
+_OFFSET_RE = r"[T\s]\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:[zZ]|UTC|[+-]\d{2}(?::?\d{2})?)$"
 
 
 def to_utc(value: Any, *, field: str = "time", file: str | None = None) -> pd.Timestamp:
@@ -102,14 +103,19 @@ def series_to_utc(values: pd.Series | pd.Index | Sequence[Any], *, field: str = 
                 file=file, field=field, row=0 if len(aware) else None,
             )
         return aware.tz_convert(UTC)
-    seq = list(values)
-    idx: pd.DatetimeIndex | None
-    try:
-        idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(seq, dtype=object), utc=True, format="ISO8601"))
-    except (ValueError, TypeError):
-        idx = None
-    # find the first naive or unparsable value to name its row
-    for i, v in enumerate(seq):
+    ser = pd.Series(list(values) if not isinstance(values, pd.Series) else values.to_numpy(), dtype=object)
+    if len(ser) and ser.map(type).eq(str).all():
+        has_offset = ser.str.strip().str.contains(_OFFSET_RE, regex=True).to_numpy()
+        if not has_offset.all():
+            i = int(np.flatnonzero(~has_offset)[0])
+            raise InputError(
+                f"expected a timezone-aware timestamp (with 'Z' or '+08:00'), got naive {ser.iloc[i]!r}",
+                file=file, field=field, row=i)
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(ser, utc=True, format="ISO8601"))
+        except (ValueError, TypeError):
+            pass  # fall through to find the bad row
+    for i, v in enumerate(ser):
         try:
             ts = pd.Timestamp(v)
         except (ValueError, TypeError):
@@ -121,11 +127,7 @@ def series_to_utc(values: pd.Series | pd.Index | Sequence[Any], *, field: str = 
                 f"expected a timezone-aware timestamp (with 'Z' or '+08:00'), got naive {v!r}",
                 file=file, field=field, row=i,
             )
-        if idx is not None:
-            break  # parse succeeded and first value is aware: pandas checked the rest
-    if idx is None:  # pragma: no cover - every value parsed alone but not together
-        raise InputError("could not parse timestamps", file=file, field=field)
-    return idx
+    return pd.DatetimeIndex([pd.Timestamp(v).tz_convert(UTC) for v in ser], name=None)
 
 
 def check_step(step_s: float, *, field: str = "step_s", file: str | None = None) -> int:
@@ -188,7 +190,7 @@ def check_index(idx: pd.Index, *, step_s: float, file: str | None = None, field:
         raise InputError("expected timezone-aware UTC times, got naive ones", file=file, field=field)
     if len(idx) < 2:
         return
-    d = np.diff(idx.asi8)
+    d = np.diff(idx.as_unit("ns").asi8)
     step_ns = int(step_s * 1e9)
     bad = np.flatnonzero(d != step_ns)
     if bad.size:

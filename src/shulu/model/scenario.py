@@ -112,7 +112,7 @@ class Scenario:
         for name, df in self.signals.frames.items():
             h.update(name.encode())
             h.update(np.ascontiguousarray(df.to_numpy(dtype=np.float64)).tobytes())
-            h.update(pd.DatetimeIndex(df.index).asi8.tobytes())
+            h.update(pd.DatetimeIndex(df.index).as_unit("ns").asi8.tobytes())
         h.update(pd.util.hash_pandas_object(self.workload.frame, index=False).to_numpy().tobytes())
         return h.hexdigest()
 

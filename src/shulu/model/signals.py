@@ -34,11 +34,12 @@ SIGNAL_VARS: tuple[SignalVar, ...] = (
     SignalVar("price_cny_per_kwh", "CNY/kWh", True, -np.inf, np.inf, "Grid import price (time of use)"),
     SignalVar("solar_cf", "fraction 0..1", False, 0.0, 1.0, "Solar output per unit of capacity"),
     SignalVar("wind_cf", "fraction 0..1", False, 0.0, 1.0, "Wind output per unit of capacity"),
+    SignalVar("grid_cfe_frac", "fraction 0..1", False, 0.0, 1.0, "Carbon-free share of the grid's generation"),
     SignalVar("temperature_c", "°C", False, -90.0, 70.0, "Outdoor dry-bulb temperature"),
     SignalVar("it_load_kw", "kW", False, 0.0, np.inf, "Exogenous IT load (microgrid mode), added to jobs"),
 )
 SIGNAL_NAMES: tuple[str, ...] = tuple(v.name for v in SIGNAL_VARS)
-_DEFAULTS: dict[str, float] = {"solar_cf": 0.0, "wind_cf": 0.0, "temperature_c": 15.0, "it_load_kw": 0.0}
+_DEFAULTS: dict[str, float] = {"grid_cfe_frac": 0.0, "solar_cf": 0.0, "wind_cf": 0.0, "temperature_c": 15.0, "it_load_kw": 0.0}
 
 
 @dataclass(frozen=True, eq=False)

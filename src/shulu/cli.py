@@ -1,0 +1,204 @@
+"""The ``shulu`` command line (front end): Typer + Rich.
+
+User mistakes (:class:`shulu.errors.InputError`) are printed as one clear message
+naming the file/field/row, without a traceback, and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shulu import __version__, units
+from shulu.errors import InputError
+from shulu.io import load_scenario, save_scenario
+from shulu.model.scenario import Scenario
+
+app = typer.Typer(help="shulu (数绿): make computing follow green power.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+data_app = typer.Typer(help="Built-in datasets.", no_args_is_help=True)
+trace_app = typer.Typer(help="Workload traces: synthesise.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(trace_app, name="trace")
+
+console = Console()
+err_console = Console(stderr=True)
+EXIT_INPUT = 2
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Turn :class:`InputError` (and missing files) into a clean message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INPUT) from None
+        except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc.strerror}: {exc.filename}", highlight=False)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(flag: bool) -> None:
+    if flag:
+        console.print(f"shulu {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    """shulu (数绿): model, simulate, schedule and account data-center networks that follow green power."""
+
+
+@data_app.command("china")
+@user_errors
+def data_china(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the scenario to.")],
+    year: Annotated[int, typer.Option(help="Calendar year (China local time).")] = 2025,
+    jobs: Annotated[int, typer.Option(help="Number of synthetic jobs in the default workload.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Seed for profiles and workload.")] = 2025,
+    step_s: Annotated[int, typer.Option("--step-s", help="Step length [s], 300..3600.")] = 3600,
+    table_format: Annotated[str, typer.Option("--format", help="Table format: parquet or csv.")] = "parquet",
+) -> None:
+    """Write the built-in China network (8 hubs / 10 clusters) for a year as a complete scenario folder."""
+    from shulu.data.china import build_china_scenario
+
+    with console.status(f"Synthesising the China network for {year} ({jobs:,} jobs)..."):
+        scn = build_china_scenario(year, n_jobs=jobs, seed=seed, step_s=step_s)
+        path = save_scenario(scn, out, table_format=table_format)
+    console.print(f"Wrote scenario [bold]{scn.name}[/] to {path}")
+
+
+@trace_app.command("synth")
+@user_errors
+def trace_synth(
+    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario folder whose network and horizon to use.")],
+    out: Annotated[Path, typer.Option("--out", help="Output table (.parquet or .csv).")],
+    jobs: Annotated[int, typer.Option(help="Number of jobs.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """Synthesise a realistic workload for a scenario's demand regions and horizon."""
+    from shulu.data.workload_synth import synthesize_workload
+
+    if out.suffix not in (".parquet", ".csv"):
+        raise InputError(f"expected an output file ending in .parquet or .csv, got {out.name!r}", field="--out")
+    scn = load_scenario(scenario)
+    with console.status(f"Synthesising {jobs:,} jobs..."):
+        wl = synthesize_workload(scn.network, start=scn.start, end=scn.end, n_jobs=jobs, seed=seed)
+        write_table_atomic(wl.frame, out)
+    console.print(f"Wrote {len(wl):,} jobs to {out}")
+
+
+def write_table_atomic(df: pd.DataFrame, out: Path) -> None:
+    """Write a table to ``out`` (.parquet or .csv) via a temporary file, so nothing is half-written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(fd)
+    try:
+        if out.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, float_format="%.17g")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("validate")
+@user_errors
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")]) -> None:
+    """Load and validate a scenario folder; exit 2 with a clear message if anything is wrong."""
+    scn = load_scenario(scenario)
+    console.print(f"[green]ok[/] {scn.name}: {len(scn.network.sites)} sites, {len(scn.network.demand_regions)} "
+                  f"demand regions, {len(scn.network.links)} links, {scn.n_steps:,} steps of {scn.step_s} s, "
+                  f"{len(scn.workload):,} jobs")
+
+
+def site_table(scn: Scenario) -> Table:
+    """Per-site static data and signal means."""
+    t = Table(title=f"Sites — {scn.name}")
+    for col in ("site", "hub", "role", "IT [MW]", "PUE", "solar [MW]", "wind [MW]", "battery [MWh]",
+                "green buy", "intensity [g/kWh]", "CFE grid", "price [CNY/kWh]", "solar CF", "wind CF", "temp [°C]"):
+        t.add_column(col, justify="left" if col in ("site", "hub", "role") else "right")
+    sig = scn.signals.slice(scn.start, scn.end)
+    for s in scn.network.sites:
+        sup = s.supply
+
+        def mean(var: str, sid: str = s.id) -> float:
+            return float(np.mean(sig[var][sid].to_numpy()))
+
+        t.add_row(s.id, s.hub, s.role, f"{s.it_capacity_kw / units.KW_PER_MW:,.2f}", f"{s.pue_design:.2f}",
+                  f"{sup.solar_kw / units.KW_PER_MW:,.2f}", f"{sup.wind_kw / units.KW_PER_MW:,.2f}",
+                  f"{sup.battery_energy_kwh / units.KWH_PER_MWH:,.2f}", f"{sup.green_purchase_frac:.0%}",
+                  f"{mean('intensity_g_per_kwh'):.0f}", f"{mean('grid_cfe_frac'):.0%}",
+                  f"{mean('price_cny_per_kwh'):.3f}", f"{mean('solar_cf'):.3f}", f"{mean('wind_cf'):.3f}",
+                  f"{mean('temperature_c'):.1f}")
+    return t
+
+
+def region_table(scn: Scenario) -> Table:
+    """Demand regions with their weight and nearest site."""
+    lat = scn.network.latency_matrix_ms()
+    t = Table(title="Demand regions")
+    for col in ("region", "name", "weight", "jobs", "nearest site", "latency [ms]"):
+        t.add_column(col, justify="right" if col in ("weight", "jobs", "latency [ms]") else "left")
+    counts = scn.workload.frame["origin"].value_counts()
+    for r in scn.network.demand_regions:
+        row = lat.loc[r.id]
+        near = str(row.idxmin())
+        t.add_row(r.id, r.name, f"{r.weight_frac:.1%}", f"{int(counts.get(r.id, 0)):,}", near, f"{row[near]:.1f}")
+    return t
+
+
+def workload_table(scn: Scenario) -> Table:
+    """Workload summary by class."""
+    from shulu.data.workload_synth import workload_stats
+
+    stats = workload_stats(scn.workload)
+    t = Table(title=f"Workload — {len(scn.workload):,} jobs")
+    t.add_column("class")
+    for col in stats.columns:
+        t.add_column(str(col), justify="right")
+    for cls, row in stats.iterrows():
+        t.add_row(str(cls), *[f"{v:,.3g}" if isinstance(v, float) else f"{v:,}" for v in row.to_list()])
+    return t
+
+
+@app.command("info")
+@user_errors
+def info(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")]) -> None:
+    """A readable summary of a scenario: sites, supply, demand regions and workload."""
+    scn = load_scenario(scenario)
+    console.print(f"[bold]{scn.name}[/] — {scn.description}")
+    console.print(f"Horizon {scn.start.isoformat()} .. {scn.end.isoformat()} (UTC), {scn.n_steps:,} steps of "
+                  f"{scn.step_s} s, seed {scn.seed}")
+    console.print(site_table(scn))
+    console.print(region_table(scn))
+    if len(scn.workload):
+        console.print(workload_table(scn))
+
+
+def main() -> None:
+    """Entry point of the ``shulu`` script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
