@@ -105,6 +105,11 @@ def glossary_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
     for name, info in model.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         unit = str(extra.get("unit", "-"))
-        default = "required" if info.is_required() else repr(info.default)
+        if info.is_required():
+            default = "required"
+        elif isinstance(info.default, BaseModel):
+            default = f"see {type(info.default).__name__}"
+        else:
+            default = repr(info.default)
         rows.append((name, unit, default, info.description or ""))
     return rows

@@ -47,7 +47,7 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("origin", "str", "-", "Demand region the job comes from (its users/data)"),
     Column("submit_time", "time", "UTC", "When the job arrives"),
     Column("duration_s", "float", "s", "Run time when running uninterrupted"),
-    Column("power_kw", "float", "kW", "IT power drawn while running (above the site's idle draw)"),
+    Column("power_kw", "float", "kW", "IT power of the servers the job occupies, at full use, while it runs"),
     Column("device", "category", "-", "cpu or gpu"),
     Column("slack_s", "float", "s", "How long the job may be delayed; deadline = submit + slack + duration"),
     Column("max_latency_ms", "float", "ms", "Largest one-way latency allowed between origin and site"),

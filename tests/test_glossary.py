@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from shulu.glossary import render
+
+
+def test_glossary_is_current() -> None:
+    path = Path(__file__).resolve().parents[1] / "docs" / "glossary.md"
+    assert path.read_text(encoding="utf-8") == render(), "run: python -m shulu.glossary > docs/glossary.md"
+
+
+def test_every_quantity_has_a_unit() -> None:
+    text = render()
+    for line in text.splitlines():
+        if line.startswith("| `") and ("_kw`" in line or "_kwh`" in line or "_s`" in line):
+            assert "| - |" not in line, line
