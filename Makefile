@@ -18,6 +18,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/shulu data china --year 2025 --jobs 100000 --out $(DEMO_DIR)/china-2025
 	$(BIN)/shulu info $(DEMO_DIR)/china-2025
+	$(BIN)/shulu simulate $(DEMO_DIR)/china-2025 --policy local --out $(DEMO_DIR)/run-local
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

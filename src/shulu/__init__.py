@@ -10,7 +10,16 @@ from shulu.model import DemandRegion, Link, Network, PowerSupply, Scenario, Sign
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """Lazy access to ``shulu.simulate`` (keeps ``import shulu`` light)."""
+    if name == "simulate":
+        from shulu.runner import simulate
+
+        return simulate
+    raise AttributeError(name)
+
 __all__ = [
     "DemandRegion", "InputError", "Link", "Network", "PowerSupply", "Scenario", "ShuluError", "Signals", "Site",
-    "Workload", "__version__", "load_scenario", "save_scenario",
+    "Workload", "__version__", "load_scenario", "save_scenario", "simulate",
 ]

@@ -85,6 +85,26 @@ def data_china(
     console.print(f"Wrote scenario [bold]{scn.name}[/] to {path}")
 
 
+@data_app.command("microgrid")
+@user_errors
+def data_microgrid(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the scenario to.")],
+    days: Annotated[int, typer.Option(help="Horizon [day].")] = 365,
+    step_s: Annotated[int, typer.Option("--step-s", help="Step length [s].")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    solar_kw: Annotated[float, typer.Option("--solar-kw", help="Solar capacity [kW].")] = 150.0,
+    battery_kwh: Annotated[float, typer.Option("--battery-kwh", help="Battery energy [kWh].")] = 200.0,
+    battery_kw: Annotated[float, typer.Option("--battery-kw", help="Battery power [kW].")] = 100.0,
+) -> None:
+    """Write a one-site microgrid scenario (load, solar, battery, grid; default a year of 5-minute steps)."""
+    from shulu.data.microgrid import build_microgrid_scenario
+
+    scn = build_microgrid_scenario(days=days, step_s=step_s, seed=seed, solar_kw=solar_kw,
+                                   battery_energy_kwh=battery_kwh, battery_power_kw=battery_kw)
+    path = save_scenario(scn, out)
+    console.print(f"Wrote scenario [bold]{scn.name}[/] ({scn.n_steps:,} steps) to {path}")
+
+
 @trace_app.command("synth")
 @user_errors
 def trace_synth(
@@ -193,6 +213,55 @@ def info(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")]) -> 
     console.print(region_table(scn))
     if len(scn.workload):
         console.print(workload_table(scn))
+
+
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"expected KEY=VALUE, got {item!r}", field="--param")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = float(v) if any(c in v for c in ".eE") else int(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+def summary_table(summary: dict[str, Any], title: str = "Summary") -> Table:
+    """A two-column table of a result summary, with units from the field names."""
+    from shulu.sim.result import SUMMARY_FIELDS
+
+    units_of = {name: unit for name, unit, _ in SUMMARY_FIELDS}
+    t = Table(title=title)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_column("unit")
+    for k, v in summary.items():
+        t.add_row(k, f"{v:,.4g}" if isinstance(v, float) else f"{v:,}", units_of.get(k, ""))
+    return t
+
+
+@app.command("simulate")
+@user_errors
+def simulate_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Result folder to write.")],
+    policy: Annotated[str, typer.Option(help="Placement policy name.")] = "local",
+    dispatch: Annotated[str, typer.Option(help="Battery dispatch rule.")] = "self-consumption",
+    param: Annotated[list[str] | None, typer.Option("--param", help="Policy parameter KEY=VALUE (repeatable).")]
+    = None,
+) -> None:
+    """Simulate a scenario under a policy and write summary.json, sites.parquet, jobs.parquet, provenance.json."""
+    from shulu.runner import simulate
+
+    scn = load_scenario(scenario)
+    with console.status(f"Simulating {scn.name}: {scn.n_steps:,} steps x {len(scn.network.sites)} sites, "
+                        f"{len(scn.workload):,} jobs, policy {policy}..."):
+        res = simulate(scn, policy, dispatch=dispatch, **_parse_params(param or []))
+        res.save(out)
+    console.print(summary_table(res.summary, title=f"{scn.name} — policy {policy}"))
+    console.print(f"Wrote {out}")
 
 
 def main() -> None:

@@ -14,10 +14,13 @@ deterministically from a seed:
 * time-of-use prices (:mod:`shulu.data.tariff`) and outdoor temperature
   (:mod:`shulu.data.weather`).
 
-Site IT capacity is sized from the workload: the network's installed IT capacity
-is the workload's mean IT power divided by the target rack fill (62.7%, CAICT
-Mar 2024), split among clusters by ``capacity_share_frac``. A scenario thus
-stands for the slice of the national network that serves its workload.
+Site IT capacity is sized from the workload, so that a scenario stands for the
+slice of the national network that serves its workload. The network's installed
+IT capacity is split among clusters by ``capacity_share_frac`` and its total is
+the larger of (a) the workload's mean IT power divided by the target rack fill
+(62.7%, CAICT Mar 2024) and (b) what keeps every site's mean load under the
+carbon-agnostic nearest-site placement at or below ``local_util_max_frac``
+(0.8, EST) — otherwise the baseline would queue without bound in the east.
 """
 
 from __future__ import annotations
@@ -172,6 +175,36 @@ def china_signals(network: Network, index: pd.DatetimeIndex, *, seed: int) -> Si
     return Signals.build(frames, step_s=step_s, sites=network.site_ids)
 
 
+def size_capacity_kw(shell: Network, workload: Workload, horizon_h: float, *, fill_frac: float,
+                     local_util_max_frac: float) -> float:
+    """Total IT capacity [kW] for a workload (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    shell : Network
+        The network with capacities proportional to ``capacity_share_frac`` (any total).
+    workload : Workload
+        The jobs.
+    horizon_h : float
+        Horizon length [h].
+    fill_frac : float
+        Target network-wide mean fill [0..1].
+    local_util_max_frac : float
+        Largest mean utilisation of any site under nearest-site placement [0..1].
+    """
+    energy = workload.energy_kwh().groupby(workload.frame["origin"].to_numpy()).sum()
+    mean_kw = float(energy.sum()) / horizon_h
+    need = mean_kw / fill_frac
+    nearest = shell.latency_matrix_ms().idxmin(axis=1)
+    total_share = sum(s.it_capacity_kw for s in shell.sites)
+    for site in shell.sites:
+        regions = nearest.index[nearest == site.id]
+        local_kw = float(energy.reindex(regions).fillna(0.0).sum()) / horizon_h
+        share = site.it_capacity_kw / total_share
+        need = max(need, local_kw / (share * local_util_max_frac))
+    return need
+
+
 def build_china_scenario(year: int = 2025, *, n_jobs: int = 100_000, seed: int = 2025, step_s: int = 3600,
                          workload: Workload | None = None) -> Scenario:
     """The complete built-in scenario for one year.
@@ -203,8 +236,10 @@ def build_china_scenario(year: int = 2025, *, n_jobs: int = 100_000, seed: int =
         workload = synthesize_workload(shell, start=start, end=end, n_jobs=n_jobs, seed=seed)
     horizon_h = (end - start).total_seconds() / units.SECONDS_PER_HOUR
     mean_it_kw = float(workload.energy_kwh().sum()) / horizon_h
-    fill = float(value(load_dataset()["constants"]["target_rack_fill_frac"]))
-    total_kw = max(mean_it_kw / fill, 1.0)
+    const = load_dataset()["constants"]
+    fill = float(value(const["target_rack_fill_frac"]))
+    total_kw = max(size_capacity_kw(shell, workload, horizon_h, fill_frac=fill,
+                                    local_util_max_frac=float(value(const["local_util_max_frac"]))), 1.0)
     network = china_network(total_kw)
     signals = china_signals(network, index, seed=seed)
     return Scenario(name=f"china-{year}", network=network, signals=signals, workload=workload, start=start,

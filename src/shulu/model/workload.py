@@ -102,8 +102,8 @@ class Workload:
         for col in JOB_COLUMNS:
             s = df[col.name]
             if col.kind == "time":
-                out[col.name] = pd.Series(series_to_utc(s, field=col.name, file=file), index=range(n)) \
-                    if n else pd.Series(pd.DatetimeIndex([], tz="UTC"))
+                times = series_to_utc(s, field=col.name, file=file) if n else pd.DatetimeIndex([], tz="UTC")
+                out[col.name] = pd.Series(times.as_unit("ns"), index=range(n))
             elif col.kind == "float" or col.kind == "int":
                 v = pd.to_numeric(s, errors="coerce")
                 bad = v.isna().to_numpy()
