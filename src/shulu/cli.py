@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shulu import __version__, units
+from shulu import __version__
 from shulu.errors import InputError
 from shulu.io import load_scenario, save_scenario
 from shulu.model.scenario import Scenario
@@ -151,23 +151,34 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")])
                   f"{len(scn.workload):,} jobs")
 
 
+def _short(name: str) -> str:
+    return name.split(" (", 1)[0]
+
+
 def site_table(scn: Scenario) -> Table:
-    """Per-site static data and signal means."""
+    """Per-site static data: capacity, PUE and supply."""
     t = Table(title=f"Sites — {scn.name}")
-    for col in ("site", "hub", "role", "IT [MW]", "PUE", "solar [MW]", "wind [MW]", "battery [MWh]",
-                "green buy", "intensity [g/kWh]", "CFE grid", "price [CNY/kWh]", "solar CF", "wind CF", "temp [°C]"):
+    for col in ("site", "hub", "role", "IT [kW]", "PUE", "solar [kW]", "wind [kW]", "battery [kWh]", "green buy"):
         t.add_column(col, justify="left" if col in ("site", "hub", "role") else "right")
-    sig = scn.signals.slice(scn.start, scn.end)
     for s in scn.network.sites:
         sup = s.supply
+        t.add_row(s.id, _short(s.hub), s.role, f"{s.it_capacity_kw:,.0f}", f"{s.pue_design:.2f}",
+                  f"{sup.solar_kw:,.0f}", f"{sup.wind_kw:,.0f}", f"{sup.battery_energy_kwh:,.0f}",
+                  f"{sup.green_purchase_frac:.0%}")
+    return t
 
+
+def signal_table(scn: Scenario) -> Table:
+    """Per-site means of the signals over the horizon."""
+    t = Table(title="Signals (means over the horizon)")
+    for col in ("site", "intensity [g/kWh]", "grid CFE", "price [CNY/kWh]", "solar CF", "wind CF", "temp [°C]"):
+        t.add_column(col, justify="left" if col == "site" else "right")
+    sig = scn.signals.slice(scn.start, scn.end)
+    for s in scn.network.sites:
         def mean(var: str, sid: str = s.id) -> float:
             return float(np.mean(sig[var][sid].to_numpy()))
 
-        t.add_row(s.id, s.hub, s.role, f"{s.it_capacity_kw / units.KW_PER_MW:,.2f}", f"{s.pue_design:.2f}",
-                  f"{sup.solar_kw / units.KW_PER_MW:,.2f}", f"{sup.wind_kw / units.KW_PER_MW:,.2f}",
-                  f"{sup.battery_energy_kwh / units.KWH_PER_MWH:,.2f}", f"{sup.green_purchase_frac:.0%}",
-                  f"{mean('intensity_g_per_kwh'):.0f}", f"{mean('grid_cfe_frac'):.0%}",
+        t.add_row(s.id, f"{mean('intensity_g_per_kwh'):.0f}", f"{mean('grid_cfe_frac'):.0%}",
                   f"{mean('price_cny_per_kwh'):.3f}", f"{mean('solar_cf'):.3f}", f"{mean('wind_cf'):.3f}",
                   f"{mean('temperature_c'):.1f}")
     return t
@@ -183,7 +194,8 @@ def region_table(scn: Scenario) -> Table:
     for r in scn.network.demand_regions:
         row = lat.loc[r.id]
         near = str(row.idxmin())
-        t.add_row(r.id, r.name, f"{r.weight_frac:.1%}", f"{int(counts.get(r.id, 0)):,}", near, f"{row[near]:.1f}")
+        t.add_row(r.id, _short(r.name), f"{r.weight_frac:.1%}", f"{int(counts.get(r.id, 0)):,}", near,
+                  f"{row[near]:.1f}")
     return t
 
 
@@ -197,7 +209,7 @@ def workload_table(scn: Scenario) -> Table:
     for col in stats.columns:
         t.add_column(str(col), justify="right")
     for cls, row in stats.iterrows():
-        t.add_row(str(cls), *[f"{v:,.3g}" if isinstance(v, float) else f"{v:,}" for v in row.to_list()])
+        t.add_row(str(cls), *[f"{int(v):,}" if k == "jobs" else f"{v:,.3g}" for k, v in row.items()])
     return t
 
 
@@ -210,6 +222,7 @@ def info(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")]) -> 
     console.print(f"Horizon {scn.start.isoformat()} .. {scn.end.isoformat()} (UTC), {scn.n_steps:,} steps of "
                   f"{scn.step_s} s, seed {scn.seed}")
     console.print(site_table(scn))
+    console.print(signal_table(scn))
     console.print(region_table(scn))
     if len(scn.workload):
         console.print(workload_table(scn))

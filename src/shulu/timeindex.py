@@ -104,7 +104,7 @@ def series_to_utc(values: pd.Series | pd.Index | Sequence[Any], *, field: str = 
             )
         return aware.tz_convert(UTC)
     ser = pd.Series(list(values) if not isinstance(values, pd.Series) else values.to_numpy(), dtype=object)
-    if len(ser) and ser.map(type).eq(str).all():
+    if len(ser) and all(isinstance(v, str) for v in ser):
         has_offset = ser.str.strip().str.contains(_OFFSET_RE, regex=True).to_numpy()
         if not has_offset.all():
             i = int(np.flatnonzero(~has_offset)[0])

@@ -9,7 +9,8 @@ from shulu.model.network import fibre_latency_ms, great_circle_km
 
 
 def site(**kw: object) -> Site:
-    base: dict[str, object] = dict(id="a", name="A", role="east", lat_deg=30.0, lon_deg=120.0, it_capacity_kw=100.0)
+    base: dict[str, object] = {"id": "a", "name": "A", "role": "east", "lat_deg": 30.0, "lon_deg": 120.0,
+                              "it_capacity_kw": 100.0}
     base.update(kw)
     return Site(**base)  # type: ignore[arg-type]
 

@@ -20,7 +20,10 @@ IT capacity is split among clusters by ``capacity_share_frac`` and its total is
 the larger of (a) the workload's mean IT power divided by the target rack fill
 (62.7%, CAICT Mar 2024) and (b) what keeps every site's mean load under the
 carbon-agnostic nearest-site placement at or below ``local_util_max_frac``
-(0.8, EST) — otherwise the baseline would queue without bound in the east.
+(0.5, EST) — otherwise the baseline would queue without bound in the east. Each
+cluster also holds at least ``min_site_gpu_nodes`` (3, EST) of the largest nodes
+(the workload's GPU node power), so that multi-day GPU jobs do not block a small
+site: with a small workload the fill is then lower than 62.7%.
 """
 
 from __future__ import annotations
@@ -80,13 +83,15 @@ def site_params(site_id: str) -> dict[str, Any]:
     raise KeyError(site_id)
 
 
-def china_network(total_it_capacity_kw: float) -> Network:
+def china_network(total_it_capacity_kw: float, *, min_site_kw: float = 0.0) -> Network:
     """The 10 clusters, 8 demand regions and their links.
 
     Parameters
     ----------
     total_it_capacity_kw : float
         Installed IT capacity of the whole network [kW], split by ``capacity_share_frac``.
+    min_site_kw : float
+        Smallest IT capacity of any cluster [kW].
     """
     data = load_dataset()
     srcs: dict[str, str] = data["sources"]
@@ -95,15 +100,15 @@ def china_network(total_it_capacity_kw: float) -> Network:
     sites = []
     for e in data["sites"]:
         p = site_params(e["id"])
-        it_kw = total_it_capacity_kw * p["capacity_share_frac"]
+        it_kw = max(total_it_capacity_kw * p["capacity_share_frac"], min_site_kw)
         supply = PowerSupply(
             solar_kw=it_kw * p["solar_per_it_frac"], wind_kw=it_kw * p["wind_per_it_frac"],
             battery_power_kw=it_kw * p["battery_per_it_frac"],
             battery_energy_kwh=it_kw * p["battery_per_it_frac"] * p["battery_hours_h"],
             battery_rte_frac=p["battery_rte_frac"], green_purchase_frac=p["green_purchase_frac"])
         sources = {k: source_text(v, srcs) for k, v in {**defaults, **e}.items() if isinstance(v, dict)}
-        sources["it_capacity_kw"] = ("workload mean IT power / target rack fill x capacity_share_frac: "
-                                     + sources["capacity_share_frac"])
+        sources["it_capacity_kw"] = ("sized from the workload (see shulu.data.china), split by "
+                                     "capacity_share_frac: " + sources["capacity_share_frac"])
         sites.append(Site(
             **{k: e[k] for k in _SITE_FIELDS}, lat_deg=p["lat_deg"], lon_deg=p["lon_deg"], it_capacity_kw=it_kw,
             server_idle_frac=p["server_idle_frac"], pue_design=p["pue_design"],
@@ -143,8 +148,7 @@ def year_bounds(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def china_signals(network: Network, index: pd.DatetimeIndex, *, seed: int) -> Signals:
     """Synthesise every site's signals over ``index`` (deterministic for a seed)."""
-    step_s = int(pd.Timedelta(index.freq).total_seconds()) if index.freq is not None else int(
-        (index[1] - index[0]).total_seconds())
+    step_s = int((index[1] - index[0]).total_seconds())
     cols: dict[str, dict[str, np.ndarray]] = {k: {} for k in (
         "intensity_g_per_kwh", "price_cny_per_kwh", "solar_cf", "wind_cf", "grid_cfe_frac", "temperature_c")}
     for i, site in enumerate(network.sites):
@@ -235,12 +239,13 @@ def build_china_scenario(year: int = 2025, *, n_jobs: int = 100_000, seed: int =
             raise InputError(f"expected a number of jobs >= 0, got {n_jobs}", field="jobs")
         workload = synthesize_workload(shell, start=start, end=end, n_jobs=n_jobs, seed=seed)
     horizon_h = (end - start).total_seconds() / units.SECONDS_PER_HOUR
-    mean_it_kw = float(workload.energy_kwh().sum()) / horizon_h
     const = load_dataset()["constants"]
     fill = float(value(const["target_rack_fill_frac"]))
     total_kw = max(size_capacity_kw(shell, workload, horizon_h, fill_frac=fill,
                                     local_util_max_frac=float(value(const["local_util_max_frac"]))), 1.0)
-    network = china_network(total_kw)
+    largest_kw = float(np.max(workload.frame["power_kw"].to_numpy(), initial=0.0))
+    min_site_kw = float(value(const["min_site_gpu_nodes"])) * largest_kw
+    network = china_network(total_kw, min_site_kw=min_site_kw)
     signals = china_signals(network, index, seed=seed)
     return Scenario(name=f"china-{year}", network=network, signals=signals, workload=workload, start=start,
                     end=end, step_s=step_s, seed=seed,

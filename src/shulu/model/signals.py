@@ -39,7 +39,8 @@ SIGNAL_VARS: tuple[SignalVar, ...] = (
     SignalVar("it_load_kw", "kW", False, 0.0, np.inf, "Exogenous IT load (microgrid mode), added to jobs"),
 )
 SIGNAL_NAMES: tuple[str, ...] = tuple(v.name for v in SIGNAL_VARS)
-_DEFAULTS: dict[str, float] = {"grid_cfe_frac": 0.0, "solar_cf": 0.0, "wind_cf": 0.0, "temperature_c": 15.0, "it_load_kw": 0.0}
+_DEFAULTS: dict[str, float] = {"grid_cfe_frac": 0.0, "solar_cf": 0.0, "wind_cf": 0.0, "temperature_c": 15.0,
+                               "it_load_kw": 0.0}
 
 
 @dataclass(frozen=True, eq=False)

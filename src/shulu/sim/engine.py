@@ -53,7 +53,7 @@ def job_batch(scenario: Scenario) -> JobBatch:
     """The whole workload as a :class:`JobBatch` (times relative to the horizon start)."""
     f = scenario.workload.frame
     regions = scenario.network.region_ids
-    submit_s = (f["submit_time"] - scenario.start).dt.total_seconds().to_numpy(dtype=np.float64)
+    submit_s: np.ndarray = (f["submit_time"] - scenario.start).dt.total_seconds().to_numpy(dtype=np.float64)
     origin = pd.Categorical(f["origin"], categories=regions).codes.astype(np.int64)
     cls = pd.Categorical(f["job_class"], categories=list(JOB_CLASSES)).codes.astype(np.int64)
     return JobBatch(index=np.arange(len(f), dtype=np.int64), origin=origin, job_class=cls,

@@ -4,11 +4,14 @@ Rules (documented in ``docs/simulation.md``):
 
 * A placement gives each job a site and a *release step* (>= its arrival step).
   At its release step the job joins the site's waiting queue (FIFO by release).
-* Capacity is kept on *reserved* power: a job reserves its full ``power_kw`` in
-  every step it runs any part of, so instantaneous IT power never exceeds the
-  site's capacity. Each step the queue is scanned in order (up to
-  ``scan_limit`` entries, so small jobs may backfill past a large one) and a job
-  is admitted when it fits.
+* Capacity holds at the step's resolution: in every step, (a) the jobs' average
+  power (energy / step) and (b) the power of the jobs held across the step's end
+  (still running, or paused and keeping their servers) stay within the site's IT
+  capacity (less any exogenous load). So the power running into every step starts
+  within capacity; peaks shorter than a step may exceed it (use 5-minute steps to
+  tighten this). Each step the queue is scanned in order (up to ``scan_limit``
+  entries, so small jobs may backfill past a large one) and a job is admitted
+  when it fits both.
 * A job admitted in step ``t`` starts at ``max(step start, submit time)``; it
   runs until its duration is done. Energy is counted by the seconds it actually
   runs in each step.
@@ -78,17 +81,24 @@ def _run_steps(t_from: int, t_to: int, step_s: float, cap_kw: FloatArray, base_k
         for s in range(n_sites):
             paused_site = pause[t, s]
             cap = cap_kw[s] - base_kw[t, s]
-            # 2. running jobs: run or pause this step; reserve power
-            reserved = 0.0
+            cap_ks = cap * step_s * (1.0 + 1e-12) + _EPS  # capacity over the step [kW s]
+            # 2. running jobs: run or pause this step; energy use [kW s] and power held at the step's end [kW]
+            use = 0.0
+            held = 0.0
             j = r_head[s]
             while j >= 0:
                 if paused_site and interruptible[j] and deadline_s[j] - t1 >= remaining_s[j]:
                     run_flag[j] = False
+                    held += power_kw[j]  # a paused job keeps its servers
                 else:
                     run_flag[j] = True
-                    reserved += power_kw[j]
+                    dt = min(remaining_s[j], t1 - max(t0, start_s[j]))
+                    use += power_kw[j] * dt
+                    if remaining_s[j] - dt > _EPS:
+                        held += power_kw[j]
                 j = r_next[j]
-            # 3. admit from the queue (scan up to scan_limit entries)
+            # 3. admit from the queue (scan up to scan_limit entries): the job must fit both the step's
+            #    energy (average power) and the power held across the step's end
             prev = -1
             j = w_head[s]
             scanned = 0
@@ -96,7 +106,10 @@ def _run_steps(t_from: int, t_to: int, step_s: float, cap_kw: FloatArray, base_k
                 nxt = w_next[j]
                 scanned += 1
                 hold = paused_site and interruptible[j] and deadline_s[j] - t1 >= remaining_s[j]
-                if (not hold) and reserved + power_kw[j] <= cap * (1.0 + 1e-12) + _EPS:
+                a = max(t0, submit_s[j])
+                dt = min(remaining_s[j], t1 - a)
+                cont = power_kw[j] if remaining_s[j] - dt > _EPS else 0.0
+                if (not hold) and use + power_kw[j] * dt <= cap_ks and held + cont <= cap * (1.0 + 1e-12) + _EPS:
                     # unlink from waiting
                     if prev < 0:
                         w_head[s] = nxt
@@ -108,9 +121,10 @@ def _run_steps(t_from: int, t_to: int, step_s: float, cap_kw: FloatArray, base_k
                     # push on running
                     r_next[j] = r_head[s]
                     r_head[s] = j
-                    start_s[j] = max(t0, submit_s[j])
+                    start_s[j] = a
                     run_flag[j] = True
-                    reserved += power_kw[j]
+                    use += power_kw[j] * dt
+                    held += cont
                 else:
                     prev = j
                 j = nxt
@@ -143,7 +157,7 @@ def _run_steps(t_from: int, t_to: int, step_s: float, cap_kw: FloatArray, base_k
                 prev = j
                 j = nxt
             job_kw[t, s] = e_step * s_per_h / step_s
-            reserved_kw[t, s] = reserved
+            reserved_kw[t, s] = held
             queue_len[t, s] = w_count[s]
 
 

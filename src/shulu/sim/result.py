@@ -173,7 +173,7 @@ def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobE
     start_time = submit_time + pd.to_timedelta(eng.start_s - batch.submit_s, unit="s")
     end_time = start_time + pd.to_timedelta(eng.end_s - eng.start_s, unit="s")
 
-    site_names = np.array(ctx.site_ids + [""], dtype=object)
+    site_names = np.array([*ctx.site_ids, ""], dtype=object)
     jobs = pd.DataFrame({
         "job_id": f["job_id"].to_numpy(), "tenant": f["tenant"].to_numpy(), "origin": f["origin"].to_numpy(),
         "job_class": f["job_class"].astype(str).to_numpy(), "device": f["device"].astype(str).to_numpy(),
