@@ -146,35 +146,42 @@ def year_bounds(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, end
 
 
+def site_profiles(site_index: int, site: Site, index: pd.DatetimeIndex, *, seed: int) -> dict[str, Any]:
+    """Every synthetic series of one site, plus its grid's generation mix (for checks).
+
+    Returns a dict with ``solar_cf``, ``wind_cf``, ``temperature_c``, ``intensity_g_per_kwh``,
+    ``grid_cfe_frac``, ``price_cny_per_kwh`` (arrays) and ``generation`` (DataFrame by type).
+    """
+    p = site_params(site.id)
+
+    def rng(kind: str) -> np.random.Generator:
+        return np.random.default_rng([seed, site_index, _SIGNAL_SEED_OFFSETS[kind]])
+
+    s_cf = solar.solar_cf(index, lat_deg=site.lat_deg, lon_deg=site.lon_deg, target_cf=p["solar_target_cf"],
+                          rng=rng("solar"))
+    w_cf = wind.wind_cf(index, target_cf=p["wind_target_cf"], rng=rng("wind"), lon_deg=site.lon_deg)
+    temp = weather.temperature_c(index, annual_mean_c=p["temp_annual_mean_c"],
+                                 seasonal_amplitude_c=p["temp_seasonal_amplitude_c"],
+                                 diurnal_amplitude_c=p["temp_diurnal_amplitude_c"], lon_deg=site.lon_deg,
+                                 rng=rng("temperature"))
+    gen = grid.generation_mix(index, lon_deg=site.lon_deg, shares=p["mix"], solar_cf=s_cf, wind_cf=w_cf,
+                              rng=rng("grid"))
+    intensity, _ = grid.carbon_intensity_g_per_kwh(gen, annual_factor_g_per_kwh=p["grid_factor_g_per_kwh"])
+    return {"solar_cf": s_cf, "wind_cf": w_cf, "temperature_c": temp, "intensity_g_per_kwh": intensity,
+            "grid_cfe_frac": grid.cfe_frac(gen), "generation": gen,
+            "price_cny_per_kwh": tariff.tou_price_cny_per_kwh(index, flat_cny_per_kwh=p["price_flat_cny_per_kwh"],
+                                                              tz=LOCAL_TZ)}
+
+
 def china_signals(network: Network, index: pd.DatetimeIndex, *, seed: int) -> Signals:
     """Synthesise every site's signals over ``index`` (deterministic for a seed)."""
     step_s = int((index[1] - index[0]).total_seconds())
-    cols: dict[str, dict[str, np.ndarray]] = {k: {} for k in (
-        "intensity_g_per_kwh", "price_cny_per_kwh", "solar_cf", "wind_cf", "grid_cfe_frac", "temperature_c")}
+    names = ("intensity_g_per_kwh", "price_cny_per_kwh", "solar_cf", "wind_cf", "grid_cfe_frac", "temperature_c")
+    cols: dict[str, dict[str, np.ndarray]] = {k: {} for k in names}
     for i, site in enumerate(network.sites):
-        p = site_params(site.id)
-
-        def rng(kind: str, i: int = i) -> np.random.Generator:
-            return np.random.default_rng([seed, i, _SIGNAL_SEED_OFFSETS[kind]])
-
-        s_cf = solar.solar_cf(index, lat_deg=site.lat_deg, lon_deg=site.lon_deg, target_cf=p["solar_target_cf"],
-                              rng=rng("solar"))
-        w_cf = wind.wind_cf(index, target_cf=p["wind_target_cf"], rng=rng("wind"))
-        temp = weather.temperature_c(index, annual_mean_c=p["temp_annual_mean_c"],
-                                     seasonal_amplitude_c=p["temp_seasonal_amplitude_c"],
-                                     diurnal_amplitude_c=p["temp_diurnal_amplitude_c"], lon_deg=site.lon_deg,
-                                     rng=rng("temperature"))
-        gen = grid.generation_mix(index, lon_deg=site.lon_deg, shares=p["mix"], solar_cf=s_cf, wind_cf=w_cf,
-                                  rng=rng("grid"))
-        intensity, _ = grid.carbon_intensity_g_per_kwh(
-            gen, annual_factor_g_per_kwh=p["grid_factor_g_per_kwh"])
-        cols["intensity_g_per_kwh"][site.id] = intensity
-        cols["grid_cfe_frac"][site.id] = grid.cfe_frac(gen)
-        cols["price_cny_per_kwh"][site.id] = tariff.tou_price_cny_per_kwh(
-            index, flat_cny_per_kwh=p["price_flat_cny_per_kwh"], tz=LOCAL_TZ)
-        cols["solar_cf"][site.id] = s_cf
-        cols["wind_cf"][site.id] = w_cf
-        cols["temperature_c"][site.id] = temp
+        prof = site_profiles(i, site, index, seed=seed)
+        for k in names:
+            cols[k][site.id] = prof[k]
     frames = {k: pd.DataFrame(v, index=index) for k, v in cols.items()}
     return Signals.build(frames, step_s=step_s, sites=network.site_ids)
 

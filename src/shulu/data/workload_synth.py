@@ -84,7 +84,7 @@ def arrival_weights(network: Network, hours: pd.DatetimeIndex, params: WorkloadP
     w = np.empty((len(hours), len(network.demand_regions)))
     for j, r in enumerate(network.demand_regions):
         local = hours.tz_convert(r.tz)
-        week = np.where(local.dayofweek.to_numpy() >= 5, params.weekend_factor, 1.0)
+        week = np.where(local.day_of_week.to_numpy() >= 5, params.weekend_factor, 1.0)
         w[:, j] = r.weight_frac * prof[local.hour.to_numpy()] * week
     return w
 
