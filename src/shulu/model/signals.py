@@ -121,15 +121,12 @@ class Signals:
         idx = self.index
         sites = self.sites
         data: dict[str, object] = {
-            "time": np.repeat(idx.to_numpy(), len(sites)),
+            "time": pd.DatetimeIndex(np.repeat(idx.as_unit("ns").asi8, len(sites))).tz_localize("UTC"),
             "site": np.tile(np.array(sites, dtype=object), len(idx)),
         }
         for name, df in self.frames.items():
             data[name] = df.to_numpy(dtype=np.float64).reshape(-1)
-        out = pd.DataFrame(data)
-        out["time"] = pd.DatetimeIndex(out["time"]).tz_localize("UTC") if pd.DatetimeIndex(
-            out["time"]).tz is None else out["time"]
-        return out
+        return pd.DataFrame(data)
 
     @classmethod
     def from_long(cls, df: pd.DataFrame, *, step_s: int, sites: list[str] | None = None,

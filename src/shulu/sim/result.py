@@ -12,6 +12,7 @@ Location-based and market-based emissions are separate fields; nothing here adds
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -65,6 +66,7 @@ SUMMARY_FIELDS: tuple[tuple[str, str, str], ...] = (
 SITE_SERIES: tuple[str, ...] = tuple(f.name for f in fields(PowerFlows))
 
 
+@functools.cache
 def git_revision() -> str | None:
     """The git revision of the working tree shulu runs from, if any."""
     try:
@@ -138,15 +140,14 @@ def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobE
 
     # --- sites.parquet
     idx = scenario.index
-    data: dict[str, Any] = {"time": np.repeat(idx.to_numpy(), S), "site": np.tile(np.array(ctx.site_ids), T)}
+    times = pd.DatetimeIndex(np.repeat(idx.as_unit("ns").asi8, S)).tz_localize("UTC")
+    data: dict[str, Any] = {"time": times, "site": np.tile(np.array(ctx.site_ids, dtype=object), T)}
     for name in SITE_SERIES:
         data[name] = np.asarray(getattr(flows, name), dtype=np.float64).reshape(-1)
     data["job_it_kw"] = eng.job_kw.reshape(-1)
     data["reserved_kw"] = eng.reserved_kw.reshape(-1)
     data["queue_len"] = eng.queue_len.reshape(-1)
     sites = pd.DataFrame(data)
-    sites["time"] = pd.DatetimeIndex(sites["time"]).tz_localize("UTC") if pd.DatetimeIndex(
-        sites["time"]).tz is None else sites["time"]
 
     # --- jobs.parquet
     f = scenario.workload.frame
