@@ -83,3 +83,31 @@ def test_simulate_unknown_policy(folder: Path, tmp_path: Path) -> None:
     code, out = run("simulate", str(folder), "--policy", "teleport", "--out", str(tmp_path / "x"))
     assert code == 2 and "unknown policy 'teleport'" in out and "local" in out
     assert not (tmp_path / "x").exists()
+
+
+def test_data_china_and_trace_synth(tmp_path: Path) -> None:
+    out = tmp_path / "china"
+    code, text = run("data", "china", "--jobs", "300", "--seed", "3", "--out", str(out))
+    assert code == 0, text
+    assert (out / "scenario.yaml").exists() and (out / "signals.parquet").exists()
+    code, text = run("trace", "synth", "--scenario", str(out), "--jobs", "1234", "--seed", "9",
+                     "--out", str(tmp_path / "jobs.csv"))
+    assert code == 0, text
+    jobs = pd.read_csv(tmp_path / "jobs.csv")
+    assert len(jobs) == 1234 and set(jobs["origin"]) <= {"beijing", "shanghai", "guangzhou-shenzhen", "chengdu",
+                                                        "chongqing-city", "hangzhou", "wuhan", "xian"}
+    code, text = run("trace", "synth", "--scenario", str(out), "--jobs", "5", "--out", str(tmp_path / "jobs.txt"))
+    assert code == 2 and ".parquet or .csv" in text
+    assert not (tmp_path / "jobs.txt").exists()
+
+
+def test_data_microgrid(tmp_path: Path) -> None:
+    code, text = run("data", "microgrid", "--days", "2", "--out", str(tmp_path / "mg"))
+    assert code == 0 and "576 steps" in text
+    code, text = run("simulate", str(tmp_path / "mg"), "--out", str(tmp_path / "run"), "--dispatch", "carbon-aware")
+    assert code == 0, text
+
+
+def test_bad_year(tmp_path: Path) -> None:
+    code, text = run("data", "china", "--year", "1850", "--out", str(tmp_path / "x"))
+    assert code == 2 and "year" in text and not (tmp_path / "x").exists()

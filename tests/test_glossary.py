@@ -13,3 +13,11 @@ def test_every_quantity_has_a_unit() -> None:
     for line in text.splitlines():
         if line.startswith("| `") and ("_kw`" in line or "_kwh`" in line or "_s`" in line):
             assert "| - |" not in line, line
+
+
+def test_every_site_series_is_documented() -> None:
+    from shulu.glossary import SITE_SERIES_QUANTITIES
+    from shulu.sim.result import SITE_SERIES
+
+    documented = {n for n, _, _ in SITE_SERIES_QUANTITIES}
+    assert set(SITE_SERIES) | {"job_it_kw", "reserved_kw", "queue_len"} == documented

@@ -15,9 +15,37 @@ from shulu.model.schema import glossary_rows
 from shulu.model.signals import SIGNAL_VARS
 from shulu.model.site import PowerSupply, Site
 from shulu.model.workload import JOB_COLUMNS
+from shulu.sim.result import SUMMARY_FIELDS
 
-#: Quantities of results and reports that are not fields of a model record: (name, unit, description).
-RESULT_QUANTITIES: list[tuple[str, str, str]] = []
+#: Quantities of results (summary.json) that are not fields of a model record: (name, unit, description).
+RESULT_QUANTITIES: list[tuple[str, str, str]] = list(SUMMARY_FIELDS)
+#: Per-site series of sites.parquet.
+SITE_SERIES_QUANTITIES: list[tuple[str, str, str]] = [
+    ("it_kw", "kW", "IT power: exogenous load + jobs + idle draw of unused servers"),
+    ("pue", "-", "Power usage effectiveness (temperature and load)"),
+    ("facility_kw", "kW", "IT x PUE"),
+    ("heat_pump_kw", "kW", "Electricity of the heat-recovery heat pump"),
+    ("demand_kw", "kW", "Facility + heat pump: the site's electrical demand"),
+    ("solar_kw", "kW", "Solar output"),
+    ("wind_kw", "kW", "Wind output"),
+    ("renewable_used_kw", "kW", "Renewables used on site (directly or charged into the battery)"),
+    ("battery_charge_kw", "kW", "Battery charging from renewable surplus"),
+    ("battery_grid_charge_kw", "kW", "Battery charging from the grid (carbon-aware rule)"),
+    ("battery_discharge_kw", "kW", "Battery discharge delivered to the site"),
+    ("soc_kwh", "kWh", "Stored energy at the end of the step"),
+    ("grid_import_kw", "kW", "Grid import"),
+    ("grid_export_kw", "kW", "Renewable surplus exported"),
+    ("curtailed_kw", "kW", "Renewable power that found no use"),
+    ("unserved_kw", "kW", "Demand beyond the grid import limit"),
+    ("heat_recovered_kw", "kW", "Useful heat delivered"),
+    ("cost_cny", "CNY", "Cost of grid import in the step"),
+    ("emissions_location_kg", "kgCO2", "Location-based scope 2 emissions in the step"),
+    ("emissions_market_kg", "kgCO2", "Market-based scope 2 emissions in the step"),
+    ("cfe_frac", "fraction 0..1", "Carbon-free share of the step's demand"),
+    ("job_it_kw", "kW", "Average IT power of jobs in the step"),
+    ("reserved_kw", "kW", "Power of jobs held across the step's end (running or paused)"),
+    ("queue_len", "-", "Jobs waiting at the end of the step"),
+]
 
 
 def _table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
@@ -50,9 +78,10 @@ def render() -> str:
                      for v in SIGNAL_VARS), ("column", "unit", "required", "description"))
     lines += ["", "## Workload (one row per job)", ""]
     lines += _table(((f"`{c.name}`", c.unit, c.description) for c in JOB_COLUMNS), ("column", "unit", "description"))
-    if RESULT_QUANTITIES:
-        lines += ["", "## Results", ""]
-        lines += _table(((f"`{n}`", u, d) for n, u, d in RESULT_QUANTITIES), ("name", "unit", "description"))
+    lines += ["", "## Results: summary.json", ""]
+    lines += _table(((f"`{n}`", u, d) for n, u, d in RESULT_QUANTITIES), ("name", "unit", "description"))
+    lines += ["", "## Results: sites.parquet (per time and site)", ""]
+    lines += _table(((f"`{n}`", u, d) for n, u, d in SITE_SERIES_QUANTITIES), ("column", "unit", "description"))
     lines.append("")
     return "\n".join(lines)
 

@@ -210,3 +210,16 @@ def test_engine_invariants(scn: Scenario) -> None:
     uses = sites["demand_kw"] + sites["battery_charge_kw"] + sites["battery_grid_charge_kw"] \
         + sites["grid_export_kw"] + sites["curtailed_kw"]
     np.testing.assert_allclose(supply, uses, rtol=1e-9, atol=1e-9)
+
+
+def test_location_and_market_never_summed() -> None:
+    from factories import make_scenario
+
+    res = simulate(make_scenario(n_sites=2, hours=12, n_jobs=10), LocalPolicy())
+    keys = [*res.summary, *res.sites.columns]
+    # no field mixes the two scope-2 methods, and neither equals their sum
+    assert not any("location" in k and "market" in k for k in keys)
+    loc, mkt = res.summary["emissions_location_kg"], res.summary["emissions_market_kg"]
+    assert not any(np.isclose(v, loc + mkt) for v in res.summary.values() if isinstance(v, float) and loc > 0)
+    assert res.sites["emissions_location_kg"].sum() == pytest.approx(loc)
+    assert res.sites["emissions_market_kg"].sum() == pytest.approx(mkt)
