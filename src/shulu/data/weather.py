@@ -27,7 +27,7 @@ def temperature_c(index: pd.DatetimeIndex, *, annual_mean_c: float, seasonal_amp
                   coldest_day_of_year: float = 15.0, noise_sd_c: float = 2.5) -> FloatArray:
     """Per-step outdoor temperature [°C] whose mean over a full year is ``annual_mean_c``.
 
-    ``T = mean - A_s cos(2 pi (doy - coldest) / 365) - A_d cos(2 pi (h - 15) / 24) + noise``,
+    ``T = mean - A_s cos(2 pi (doy - coldest) / 365) + A_d cos(2 pi (h - 15) / 24) + noise``,
     with ``h`` the local solar time (UTC + longitude / 15 degrees per hour) and the noise an
     AR(1) (hour-to-hour correlation 0.97, scaled to the step) with its sample mean removed.
 
@@ -75,6 +75,6 @@ def temperature_c(index: pd.DatetimeIndex, *, annual_mean_c: float, seasonal_amp
     hour = solar_hour(utc, lon_deg)
     noise = ar1(len(utc), HOURLY_PERSISTENCE, step_s, rng)
     t = (annual_mean_c - seasonal_amplitude_c * np.cos(2 * np.pi * (doy - coldest_day_of_year) / units.DAYS_PER_YEAR)
-         - diurnal_amplitude_c * np.cos(2 * np.pi * (hour - PEAK_SOLAR_HOUR) / units.HOURS_PER_DAY)
+         + diurnal_amplitude_c * np.cos(2 * np.pi * (hour - PEAK_SOLAR_HOUR) / units.HOURS_PER_DAY)
          + noise_sd_c * (noise - noise.mean()))
     return np.asarray(t, dtype=np.float64)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from shulu.errors import InputError
+from shulu.policies.aware import ALL as _AWARE
 from shulu.policies.local import LocalPolicy
 from shulu.sim.policy import Policy
 
-POLICIES: dict[str, type[Policy]] = {LocalPolicy.name: LocalPolicy}
+POLICIES: dict[str, type[Policy]] = {LocalPolicy.name: LocalPolicy, **{p.name: p for p in _AWARE}}
 
 
 def get_policy(name: str, **params: Any) -> Policy:

@@ -25,7 +25,7 @@ from shulu.model.scenario import Scenario
 from shulu.model.workload import JOB_CLASSES
 from shulu.sim.battery import get_dispatch_rule
 from shulu.sim.jobs import JobEngine
-from shulu.sim.policy import JobBatch, Policy, SimContext, SiteState
+from shulu.sim.policy import DEFER, JobBatch, Policy, SimContext, SiteState
 from shulu.sim.power import SiteArrays, site_power
 from shulu.sim.result import Result, build_result
 
@@ -119,15 +119,23 @@ def simulate(scenario: Scenario, policy: Policy, *, dispatch: str = "self-consum
             eng.advance(T)
         else:
             bounds = np.searchsorted(batch.arrival_step, np.arange(T + 1), side="left")
+            pending = np.empty(0, dtype=np.int64)  # jobs whose decision the policy deferred
             for t in range(T):
                 lo, hi = int(bounds[t]), int(bounds[t + 1])
-                if hi > lo:
-                    sub = batch.take(slice(lo, hi))  # type: ignore[arg-type]
+                idx = np.concatenate([pending, np.arange(lo, hi, dtype=np.int64)]) if pending.size else \
+                    np.arange(lo, hi, dtype=np.int64)
+                if idx.size:
+                    sub = batch.take(idx)
                     state = SiteState(step=t, free_kw=eng.free_kw, queue_len=eng.queue_len[t - 1] if t else
                                       np.zeros(S, dtype=np.int64))
                     site, release = (np.asarray(a, dtype=np.int64) for a in policy.place(sub, state, ctx))
-                    _check_placement(site, release, sub, S, policy.name)
-                    eng.place(sub.index, site, release)
+                    defer = release == DEFER
+                    go = ~defer
+                    if go.any():
+                        rel = np.maximum(release[go], t)  # an online decision cannot start in the past
+                        _check_placement(site[go], rel, sub.take(go), S, policy.name)
+                        eng.place(sub.index[go], site[go], rel)
+                    pending = sub.index[defer]
                 eng.advance(t + 1)
     cap = ctx.capacity_kw[None, :]
     used = base_kw + eng.job_kw

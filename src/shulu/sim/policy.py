@@ -82,8 +82,12 @@ class SiteState:
     queue_len: IntArray  #: (S,) jobs waiting
 
 
+#: Release step meaning "decide later": an online policy is asked again about the job next step.
+DEFER: int = -1
+
+
 class Placement(NamedTuple):
-    """A decision per job: site index and release step (>= arrival step)."""
+    """A decision per job: site index and release step (>= arrival step), or :data:`DEFER` (online policies)."""
 
     site: IntArray
     release_step: IntArray

@@ -161,7 +161,7 @@ def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobE
     wait_s = np.where(started_mask, eng.start_s - batch.submit_s, horizon_s - batch.submit_s)
     deadline_s = batch.deadline_s
     late = np.where(finished, eng.end_s > deadline_s + 1e-6, deadline_s < horizon_s)
-    latency_ok = placed & (lat <= batch.max_latency_ms)
+    latency_ok = ~placed | (lat <= batch.max_latency_ms)  # a job never placed ran nowhere: no latency broken
     transfer_kwh = np.zeros(n)
     transfer_kwh[placed] = batch.data_gb[placed] * ctx.transfer_kwh_per_gb[batch.origin[placed], site_idx[placed]]
     t0 = scenario.start

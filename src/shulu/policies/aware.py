@@ -1,0 +1,351 @@
+"""Carbon-, cost- and latency-aware policies, all driven by the greedy planner over forecasts.
+
+Every policy here is online: each step it plans that step's arrivals with forecasts
+issued at that step, within each job's latency limit and deadline and within a
+capacity plan (so the engine can run every job when planned). They differ in what a
+kWh costs where and when (``W``), in extra per-job costs and in how long jobs may wait:
+
+==================== ============================================ =========== =====================
+policy               cost of a kWh of job energy at (site, step)  may wait    sites
+==================== ============================================ =========== =====================
+lowest-latency       0 (extra: latency [ms])                      no          within latency limit
+greenest-now         intensity now x PUE                          no          within latency limit
+wait-awhile          intensity x PUE over the run                 slack       the nearest site only
+spatio-temporal      intensity x PUE (+ data transfer emissions)  slack       within latency limit
+renewable-following  as spatio-temporal, less the share of the    slack       within latency limit
+                     site's forecast renewable surplus
+cost                 price x PUE                                  slack       within latency limit
+weighted             price x PUE + carbon price x emissions       slack       within latency limit
+                     (+ latency weight x latency)
+mpc                  as spatio-temporal; decisions re-planned     slack       within latency limit
+                     every step until a job's best start is now
+==================== ============================================ =========== =====================
+
+"PUE" here is the marginal facility power of one more kW of jobs:
+``(1 - server_idle_frac) x (pue_design + pue_light_load_coef / 2)`` — a job replaces
+idle draw, and the light-load term is taken at half load.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from shulu import units
+from shulu.errors import InputError
+from shulu.forecast import Forecaster, get_forecaster
+from shulu.policies.planner import plan_jobs
+from shulu.sim.policy import DEFER, JobBatch, Placement, Policy, SimContext, SiteState, nearest_feasible_site
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Longest forecast horizon a planner looks ahead [h] (a week covers the cold class's slack).
+MAX_HORIZON_H = 7 * 24 + 72
+#: At most this many candidate start steps per job and site (longer windows are strided).
+MAX_CANDIDATES = 192
+#: Share of a site's capacity that jobs able to wait may plan into, keeping room for real-time work (EST).
+FLEX_CAP_FRAC = 0.8
+
+
+class PlanningPolicy(Policy):
+    """Base of the planner-driven policies.
+
+    Parameters
+    ----------
+    forecast : str
+        Forecaster name (``perfect``, ``persistence``, ``seasonal-naive``, ``noisy``).
+    mape : float
+        Forecast error for ``noisy`` (fraction).
+    period_h : float
+        Season for ``seasonal-naive`` [h].
+    forecast_seed : int
+        Seed of ``noisy`` forecast errors.
+    """
+
+    online: ClassVar[bool] = True
+    may_wait: ClassVar[bool] = True
+    nearest_only: ClassVar[bool] = False
+    pauses: ClassVar[bool] = False  # True if pause_mask may pause interruptible jobs
+
+    def __init__(self, forecast: str = "perfect", mape: float = 0.1, period_h: float = 24.0,
+                 forecast_seed: int = 0, flex_cap_frac: float = FLEX_CAP_FRAC) -> None:
+        if not 0.0 < flex_cap_frac <= 1.0:
+            raise InputError(f"expected flex_cap_frac in (0, 1], got {flex_cap_frac}", field="flex_cap_frac")
+        self.flex_cap_frac = float(flex_cap_frac)
+        kw: dict[str, Any] = {}
+        if forecast == "noisy":
+            kw = {"mape": mape, "seed": forecast_seed}
+        elif forecast == "seasonal-naive":
+            kw = {"period_h": period_h}
+        self.forecaster: Forecaster = get_forecaster(forecast, **kw)
+
+    def params(self) -> dict[str, Any]:
+        """Parameters for provenance."""
+        return {**self.forecaster.params(), "flex_cap_frac": self.flex_cap_frac}
+
+    # --- set-up -----------------------------------------------------------------------------------------
+    def prepare(self, ctx: SimContext) -> None:
+        """Precompute per-site constants and an empty capacity plan."""
+        sites = ctx.scenario.network.sites
+        idle = np.array([s.server_idle_frac for s in sites])
+        pue = np.array([s.pue_design + s.pue_light_load_coef / 2 for s in sites])
+        self.marginal_pue = (1.0 - idle) * pue
+        self.idle_facility_kw = idle * ctx.capacity_kw * pue
+        self.solar_kw = np.array([s.supply.solar_kw for s in sites])
+        self.wind_kw = np.array([s.supply.wind_kw for s in sites])
+        self.cap_free_kw = np.ascontiguousarray(ctx.capacity_kw[None, :] - ctx.signals["it_load_kw"])
+        self.planned_kw = np.zeros((ctx.n_steps, len(sites)))
+        self.horizon = max(1, min(ctx.n_steps, int(MAX_HORIZON_H * units.SECONDS_PER_HOUR // ctx.step_s)))
+        self.stride = max(1, int(np.ceil(self.horizon / MAX_CANDIDATES)))
+        self.nearest_site = np.argmin(ctx.latency_ms, axis=1)
+
+    # --- what a policy defines ------------------------------------------------------------------------
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """(h x S) cost per kWh of job energy from step t."""
+        raise NotImplementedError
+
+    def extra_cost(self, batch: JobBatch, ctx: SimContext, t: int) -> FloatArray:
+        """(J x S) per-job cost of each site (transfer, latency)."""
+        return np.zeros((len(batch), len(ctx.site_ids)))
+
+    # --- helpers -------------------------------------------------------------------------------------
+    def fc(self, ctx: SimContext, name: str, t: int, h: int) -> FloatArray:
+        """Forecast of a signal issued at step t for h steps."""
+        return self.forecaster.predict(ctx.signals[name], t, h, step_s=ctx.step_s)
+
+    def carbon_w(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """kgCO2 per kWh of job energy."""
+        return self.marginal_pue[None, :] * self.fc(ctx, "intensity_g_per_kwh", t, h) / units.G_PER_KG
+
+    def transfer_kg(self, batch: JobBatch, ctx: SimContext, t: int) -> FloatArray:
+        """(J x S) emissions of moving each job's data to each site [kg], at the origin's nearest site's intensity."""
+        now = ctx.signals["intensity_g_per_kwh"][t]
+        origin_intensity = now[self.nearest_site[batch.origin]]
+        kwh = batch.data_gb[:, None] * ctx.transfer_kwh_per_gb[batch.origin]
+        return np.asarray(kwh * origin_intensity[:, None] / units.G_PER_KG)
+
+    # --- the verb --------------------------------------------------------------------------------------
+    def place(self, batch: JobBatch, state: SiteState | None, ctx: SimContext) -> Placement:
+        """Plan the batch from the current step."""
+        t = state.step if state is not None else 0
+        h = min(self.horizon, ctx.n_steps - t)
+        w = np.ascontiguousarray(self.weights(ctx, t, h), dtype=np.float64)
+        feasible = ctx.feasible_sites(batch)
+        if self.nearest_only:
+            only = np.zeros_like(feasible)
+            only[np.arange(len(batch)), self.nearest_site[batch.origin]] = True
+            feasible = feasible & only
+        wait = np.floor(batch.slack_s / ctx.step_s).astype(np.int64) if self.may_wait else np.zeros(len(batch),
+                                                                                                     np.int64)
+        order = np.argsort(batch.deadline_s, kind="stable").astype(np.int64)
+        commit_from = self.commit_from(t, ctx)
+        hold = np.where(batch.interruptible, batch.deadline_s, 0.0) if self.pauses else np.zeros(len(batch))
+        cap_frac = np.where(wait > 0, self.flex_cap_frac, 1.0)
+        site, start, _ = plan_jobs(t, ctx.n_steps, float(ctx.step_s), w, order, batch.submit_s, batch.duration_s,
+                                   batch.power_kw, batch.deadline_s, hold, cap_frac, np.ascontiguousarray(feasible),
+                                   np.ascontiguousarray(self.extra_cost(batch, ctx, t), dtype=np.float64), wait,
+                                   self.stride, self.cap_free_kw, self.planned_kw, commit_from,
+                                   units.SECONDS_PER_HOUR)
+        return self.finish(batch, ctx, t, site, start)
+
+    def commit_from(self, t: int, ctx: SimContext) -> int:
+        """Plans starting before this step are committed (all of them, by default)."""
+        return ctx.n_steps
+
+    def finish(self, batch: JobBatch, ctx: SimContext, t: int, site: npt.NDArray[np.int64],
+               start: npt.NDArray[np.int64]) -> Placement:
+        """Fall back to the nearest site now for jobs that fit nowhere."""
+        none = site < 0
+        if none.any():
+            site = site.copy()
+            start = start.copy()
+            site[none] = nearest_feasible_site(batch.take(none), ctx)
+            start[none] = t
+            # the fallback jobs enter the plan too, so later plans do not overbook their site
+            for j in np.flatnonzero(none):
+                end = max(t * ctx.step_s, batch.submit_s[j]) + batch.duration_s[j]
+                last = min(ctx.n_steps, int(np.ceil(end / ctx.step_s - 1e-9)))
+                self.planned_kw[t:last, site[j]] += batch.power_kw[j]
+        return Placement(site, start)
+
+
+class LowestLatency(PlanningPolicy):
+    """The lowest-latency site with room now (spills to the next-nearest when full); no waiting."""
+
+    name: ClassVar[str] = "lowest-latency"
+    may_wait: ClassVar[bool] = False
+
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """Energy is free; only latency counts."""
+        return np.zeros((h, len(ctx.site_ids)))
+
+    def extra_cost(self, batch: JobBatch, ctx: SimContext, t: int) -> FloatArray:
+        """Latency [ms]."""
+        return np.asarray(ctx.latency_ms[batch.origin], dtype=np.float64)
+
+
+class GreenestNow(PlanningPolicy):
+    """Spatial only: the site with the lowest carbon intensity right now (x marginal PUE); start at once."""
+
+    name: ClassVar[str] = "greenest-now"
+    may_wait: ClassVar[bool] = False
+
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """Today's intensity, held over the run."""
+        now = self.carbon_w(ctx, t, 1)
+        return np.repeat(now, h, axis=0)
+
+
+class WaitAwhile(PlanningPolicy):
+    """Temporal only: at the nearest site, start in the greenest window within the slack; interruptible jobs
+    also pause in the steps whose forecast intensity is above the site's day-ahead median."""
+
+    name: ClassVar[str] = "wait-awhile"
+    nearest_only: ClassVar[bool] = True
+    pauses: ClassVar[bool] = True
+
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """Emissions per kWh over the run."""
+        return self.carbon_w(ctx, t, h)
+
+    def pause_mask(self, ctx: SimContext) -> npt.NDArray[np.bool_]:
+        """Pause where the day-ahead forecast (issued at each local-day start) is above that day's median."""
+        per_day = max(1, int(units.SECONDS_PER_DAY // ctx.step_s))
+        truth = ctx.signals["intensity_g_per_kwh"]
+        mask = np.zeros(truth.shape, dtype=np.bool_)
+        for t in range(0, ctx.n_steps, per_day):
+            h = min(per_day, ctx.n_steps - t)
+            f = self.forecaster.predict(truth, t, h, step_s=ctx.step_s)
+            mask[t:t + h] = f > np.median(f, axis=0, keepdims=True)
+        return mask
+
+
+class SpatioTemporal(PlanningPolicy):
+    """Best site x start window by forecast emissions, counting the emissions of moving the job's data."""
+
+    name: ClassVar[str] = "spatio-temporal"
+
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """Emissions per kWh over the run."""
+        return self.carbon_w(ctx, t, h)
+
+    def extra_cost(self, batch: JobBatch, ctx: SimContext, t: int) -> FloatArray:
+        """Data-transfer emissions [kg]."""
+        return self.transfer_kg(batch, ctx, t)
+
+
+class RenewableFollowing(SpatioTemporal):
+    """Prefer sites and hours whose wind and sun would otherwise be curtailed or exported.
+
+    The forecast renewable surplus of a site (its solar and wind less its idle facility draw) covers a share of a
+    job's power at no emissions; the rest is charged at the grid's intensity.
+    """
+
+    name: ClassVar[str] = "renewable-following"
+
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """Emissions per kWh, less the share covered by forecast surplus."""
+        surplus = (self.fc(ctx, "solar_cf", t, h) * self.solar_kw[None, :]
+                   + self.fc(ctx, "wind_cf", t, h) * self.wind_kw[None, :] - self.idle_facility_kw[None, :])
+        job_room = np.maximum(self.marginal_pue * ctx.capacity_kw, 1e-9)[None, :]
+        free = np.clip(surplus / job_room, 0.0, 1.0)
+        return self.carbon_w(ctx, t, h) * (1.0 - free)
+
+
+class CostAware(PlanningPolicy):
+    """Cheapest site x start window by forecast time-of-use price."""
+
+    name: ClassVar[str] = "cost"
+
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """CNY per kWh of job energy."""
+        return self.marginal_pue[None, :] * self.fc(ctx, "price_cny_per_kwh", t, h)
+
+
+class Weighted(PlanningPolicy):
+    """Price plus a carbon price (and optionally a latency weight): sweep ``carbon_price_cny_per_t`` for the
+    carbon/cost trade-off curve.
+
+    Parameters
+    ----------
+    carbon_price_cny_per_t : float
+        Carbon price [CNY/tCO2].
+    latency_weight_cny_per_ms : float
+        Cost of each millisecond of latency per job [CNY/ms].
+    """
+
+    name: ClassVar[str] = "weighted"
+
+    def __init__(self, carbon_price_cny_per_t: float = 100.0, latency_weight_cny_per_ms: float = 0.0,
+                 **kw: Any) -> None:
+        super().__init__(**kw)
+        if carbon_price_cny_per_t < 0 or latency_weight_cny_per_ms < 0:
+            raise InputError("expected non-negative weights", field="carbon_price_cny_per_t")
+        self.carbon_price_cny_per_t = float(carbon_price_cny_per_t)
+        self.latency_weight_cny_per_ms = float(latency_weight_cny_per_ms)
+
+    def params(self) -> dict[str, Any]:
+        """Parameters."""
+        return {**super().params(), "carbon_price_cny_per_t": self.carbon_price_cny_per_t,
+                "latency_weight_cny_per_ms": self.latency_weight_cny_per_ms}
+
+    def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
+        """CNY per kWh: price + carbon price x emissions."""
+        cny_per_kg = self.carbon_price_cny_per_t / units.KG_PER_T
+        return (self.marginal_pue[None, :] * self.fc(ctx, "price_cny_per_kwh", t, h)
+                + self.carbon_w(ctx, t, h) * cny_per_kg)
+
+    def extra_cost(self, batch: JobBatch, ctx: SimContext, t: int) -> FloatArray:
+        """Transfer emissions at the carbon price, plus latency at its weight [CNY]."""
+        cny_per_kg = self.carbon_price_cny_per_t / units.KG_PER_T
+        return (self.transfer_kg(batch, ctx, t) * cny_per_kg
+                + self.latency_weight_cny_per_ms * ctx.latency_ms[batch.origin])
+
+
+class MPC(SpatioTemporal):
+    """Rolling-horizon re-optimisation: every step, all undecided jobs are re-planned over the next
+    ``horizon_h`` hours with forecasts issued that step; a job is released when its best start is now, otherwise
+    its decision is deferred (and re-made next step with fresher forecasts).
+
+    Parameters
+    ----------
+    horizon_h : float
+        Look-ahead [h].
+    forecast : str
+        Default ``noisy`` (10% MAPE): MPC is the policy for imperfect forecasts.
+    """
+
+    name: ClassVar[str] = "mpc"
+
+    def __init__(self, horizon_h: float = 48.0, forecast: str = "noisy", **kw: Any) -> None:
+        super().__init__(forecast=forecast, **kw)
+        if horizon_h <= 0:
+            raise InputError(f"expected horizon_h > 0, got {horizon_h}", field="horizon_h")
+        self.horizon_h = float(horizon_h)
+
+    def params(self) -> dict[str, Any]:
+        """Parameters."""
+        return {**super().params(), "horizon_h": self.horizon_h}
+
+    def prepare(self, ctx: SimContext) -> None:
+        """As the base, with the MPC horizon."""
+        super().prepare(ctx)
+        self.horizon = max(1, min(ctx.n_steps, int(self.horizon_h * units.SECONDS_PER_HOUR // ctx.step_s)))
+        self.stride = max(1, int(np.ceil(self.horizon / MAX_CANDIDATES)))
+
+    def commit_from(self, t: int, ctx: SimContext) -> int:
+        """Only starts now are committed; later ones stay tentative."""
+        return t + 1
+
+    def finish(self, batch: JobBatch, ctx: SimContext, t: int, site: npt.NDArray[np.int64],
+               start: npt.NDArray[np.int64]) -> Placement:
+        """Release jobs whose best start is now; defer the rest."""
+        site, start = super().finish(batch, ctx, t, site, start)
+        release = np.where(start <= t, t, DEFER).astype(np.int64)
+        return Placement(site, release)
+
+
+ALL: tuple[type[PlanningPolicy], ...] = (LowestLatency, GreenestNow, WaitAwhile, SpatioTemporal, RenewableFollowing,
+                                         CostAware, Weighted, MPC)
