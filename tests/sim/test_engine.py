@@ -83,13 +83,28 @@ def test_queueing_when_full() -> None:
     ])
     res = simulate(scenario(net, wl), LocalPolicy())
     jobs = res.jobs.set_index("job_id")
-    # the second job waits for the first to free the site: it starts at 01:00, 50 minutes after submission
-    assert jobs.loc[1, "start_time"] == T0 + pd.Timedelta(hours=1)
-    assert jobs.loc[1, "wait_s"] == pytest.approx(3000.0)
-    assert not jobs.loc[1, "deadline_met"] and jobs.loc[0, "deadline_met"]
-    assert res.summary["jobs_late"] == 1
-    assert res.summary["mean_wait_s"] == pytest.approx(1500.0)
+    # earliest deadline first: the second job (deadline 00:40) runs 00:10-00:40; the first (deadline 03:00) would
+    # overfill step 0 (10 kW x 1 h + 10 kW x 0.5 h > 10 kWh), so it waits for step 1 and runs 01:00-02:00, on time
+    assert jobs.loc[1, "start_time"] == T0 + pd.Timedelta(minutes=10) and jobs.loc[1, "wait_s"] == 0.0
+    assert jobs.loc[0, "start_time"] == T0 + pd.Timedelta(hours=1)
+    assert jobs["deadline_met"].all() and res.summary["jobs_late"] == 0
+    assert res.summary["mean_wait_s"] == pytest.approx(1800.0)
     assert (res.sites["reserved_kw"] <= 10.0 + 1e-9).all()
+
+
+def test_lateness_when_truly_full() -> None:
+    net = two_site_network(cap_a=10.0)
+    wl = jobs_frame([
+        {"origin": "r0", "submit_time": T0, "duration_s": 3600.0, "power_kw": 10.0},
+        {"origin": "r0", "submit_time": T0 + pd.Timedelta(minutes=10), "duration_s": 1800.0, "power_kw": 10.0},
+    ])
+    res = simulate(scenario(net, wl), LocalPolicy())
+    jobs = res.jobs.set_index("job_id")
+    # no slack for either: the second (deadline 00:40) is earlier and runs 00:10-00:40; the first (deadline 01:00)
+    # no longer fits in step 0 and starts at 01:00, late
+    assert jobs.loc[1, "start_time"] == T0 + pd.Timedelta(minutes=10)
+    assert jobs.loc[0, "start_time"] == T0 + pd.Timedelta(hours=1)
+    assert jobs.loc[0, "wait_s"] == pytest.approx(3600.0) and res.summary["jobs_late"] == 1
 
 
 def test_latency_violation_recorded() -> None:

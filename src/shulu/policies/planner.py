@@ -84,7 +84,7 @@ def plan_jobs(t0: int, n_steps: int, step_s: float, w: FloatArray, order: IntArr
                 c = power_kw[j] * (_integral(prefix, w, s, end - base, step_s, s_per_h)
                                    - _integral(prefix, w, s, start - base, step_s, s_per_h)) + extra[j, s]
                 if c < best - 1e-12:
-                    last = min(n_steps, int(math.ceil(max(end, hold_until_s[j]) / step_s - 1e-9)))
+                    last = min(n_steps, math.ceil(max(end, hold_until_s[j]) / step_s - 1e-9))
                     ok = True
                     for u in range(k, last):
                         if planned_kw[u, s] + power_kw[j] > cap_frac[j] * cap_free_kw[u, s] + _EPS:
@@ -101,7 +101,7 @@ def plan_jobs(t0: int, n_steps: int, step_s: float, w: FloatArray, order: IntArr
             cost_out[j] = best
             if bk < commit_from:
                 end = max(bk * step_s, submit_s[j]) + duration_s[j]
-                last = min(n_steps, int(math.ceil(max(end, hold_until_s[j]) / step_s - 1e-9)))
+                last = min(n_steps, math.ceil(max(end, hold_until_s[j]) / step_s - 1e-9))
                 for u in range(bk, last):
                     planned_kw[u, bs] += power_kw[j]
     return site_out, start_out, cost_out

@@ -3,7 +3,9 @@
 Rules (documented in ``docs/simulation.md``):
 
 * A placement gives each job a site and a *release step* (>= its arrival step).
-  At its release step the job joins the site's waiting queue (FIFO by release).
+  At its release step the job joins the site's waiting queue, which is kept in
+  order of deadline (earliest deadline first; ties in release order), so work
+  with slack yields to work without it.
 * Capacity holds at the step's resolution: in every step, (a) the jobs' average
   power (energy / step) and (b) the power of the jobs held across the step's end
   (still running, or paused and keeping their servers) stay within the site's IT
@@ -16,8 +18,9 @@ Rules (documented in ``docs/simulation.md``):
   runs until its duration is done. Energy is counted by the seconds it actually
   runs in each step.
 * Interruptible jobs are paused in a step where the site's pause mask is set,
-  but only while they can still meet their deadline after skipping the step;
-  the same rule holds back admitting them.
+  but only while they can still meet their deadline after skipping the step. A
+  paused running job keeps its servers (its power stays held), so it can always
+  resume; a queued interruptible job is held back by the same rule.
 * Jobs still queued or running at the end of the horizon are *unfinished*;
   their energy within the horizon is counted.
 """
@@ -66,16 +69,26 @@ def _run_steps(t_from: int, t_to: int, step_s: float, cap_kw: FloatArray, base_k
     for t in range(t_from, t_to):
         t0 = t * step_s
         t1 = t0 + step_s
-        # 1. released jobs join their site's queue
+        # 1. released jobs join their site's queue, kept in order of deadline (earliest first; ties in release order)
         j = bucket_head[t]
         while j >= 0:
             s = site_of[j]
             w_next[j] = -1
             if w_head[s] < 0:
                 w_head[s] = j
-            else:
+                w_tail[s] = j
+            elif deadline_s[w_tail[s]] <= deadline_s[j]:
                 w_next[w_tail[s]] = j
-            w_tail[s] = j
+                w_tail[s] = j
+            elif deadline_s[w_head[s]] > deadline_s[j]:
+                w_next[j] = w_head[s]
+                w_head[s] = j
+            else:
+                p = w_head[s]
+                while w_next[p] >= 0 and deadline_s[w_next[p]] <= deadline_s[j]:
+                    p = w_next[p]
+                w_next[j] = w_next[p]
+                w_next[p] = j
             w_count[s] += 1
             j = bucket_next[j]
         for s in range(n_sites):
