@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shulu import __version__
+from shulu import __version__, units
 from shulu.errors import InputError
 from shulu.io import load_scenario, save_scenario
 from shulu.model.scenario import Scenario
@@ -275,6 +275,67 @@ def simulate_cmd(
         res.save(out)
     console.print(summary_table(res.summary, title=f"{scn.name} — policy {policy}"))
     console.print(f"Wrote {out}")
+
+
+@app.command("compare")
+@user_errors
+def compare_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for comparison.csv and one result folder per policy.")],
+    policies: Annotated[str, typer.Option(help="Comma-separated policy names.")] = "local,greenest-now,wait-awhile,"
+    "spatio-temporal",
+    dispatch: Annotated[str, typer.Option(help="Battery dispatch rule.")] = "self-consumption",
+    forecast: Annotated[str, typer.Option(help="Forecast for the forecast-driven policies.")] = "perfect",
+    mape: Annotated[float, typer.Option(help="Forecast error of the 'noisy' forecast (fraction).")] = 0.1,
+) -> None:
+    """Run several policies on one scenario; write comparison.csv and print it as a table."""
+    from rich.progress import Progress
+
+    from shulu.compare import compare, parse_policies, write_comparison
+    from shulu.policies import POLICIES
+    from shulu.policies.aware import PlanningPolicy
+
+    names = parse_policies(policies)
+    scn = load_scenario(scenario)
+    params = {n: {"forecast": forecast, "mape": mape} for n in names
+              if issubclass(POLICIES[n], PlanningPolicy) and n != "mpc"}
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("policies", total=len(names))
+
+        def done(name: str, res: Any) -> None:
+            res.save(out / name)
+            progress.advance(task)
+
+        df = compare(scn, names, params=params, dispatch=dispatch, on_result=done)
+    path = write_comparison(df, out)
+    console.print(comparison_table(df, f"{scn.name}: policies compared"))
+    console.print(f"Wrote {path} (every column) and one result folder per policy")
+
+
+def comparison_table(df: pd.DataFrame, title: str) -> Table:
+    """A terminal-width view of comparison.csv."""
+    t = Table(title=title)
+    cols = [("policy", "policy", None), ("location [t]", "emissions_location_kg", 1e-3),
+            ("market [t]", "emissions_market_kg", 1e-3), ("vs local", "reduction_vs_local_frac", "pct"),
+            ("gap oracle", "gap_to_oracle_frac", "pct"), ("cost [kCNY]", "cost_cny", 1e-3),
+            ("wait [h]", "mean_wait_s", 1 / units.SECONDS_PER_HOUR), ("late", "jobs_late", 1),
+            ("lat.viol", "latency_violations", 1)]
+    for head, _, _ in cols:
+        t.add_column(head, justify="left" if head == "policy" else "right")
+    for _, row in df.iterrows():
+        cells = []
+        for _, key, scale in cols:
+            v = row[key]
+            if scale is None:
+                cells.append(str(v))
+            elif pd.isna(v):
+                cells.append("-")
+            elif scale == "pct":
+                cells.append(f"{100 * float(v):+.1f}%")
+            else:
+                cells.append(f"{float(v) * float(scale):,.4g}")
+        t.add_row(*cells)
+    return t
 
 
 def main() -> None:
