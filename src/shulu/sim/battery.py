@@ -17,10 +17,22 @@ Rules:
   and headroom), discharge against the deficit (within power and the energy above
   the minimum);
 * ``none``: the battery stays idle;
-* ``carbon-aware``: self-consumption, plus charging from the grid in steps whose
-  intensity is at or below the ``low_quantile`` of the site's horizon, and no
-  discharge in steps at or below that quantile (energy is held for dirtier hours).
-  Grid charging is reported as ``grid_charge_kw`` (extra grid import).
+* ``carbon-aware``: self-consumption, plus, in *clean* steps, charging from the
+  grid with whatever power the surplus left (within headroom and under the site's
+  grid import limit), and no discharge in clean steps (energy is held for dirtier
+  ones). A step is clean for a site when its intensity ``I`` satisfies
+  ``I <= q_low`` and ``I < RTE x q_high``, where ``q_low`` and ``q_high`` are the
+  ``low_quantile`` and ``1 - low_quantile`` quantiles of that site's intensity over
+  the whole horizon (perfect foresight of the horizon's distribution, not of the
+  order of steps) and ``RTE = eta_c x eta_d``: energy bought at ``I`` and given back
+  at a high-quantile step must save carbon after losses. A flat intensity has no
+  clean step, so the rule is then plain self-consumption. Grid charging is reported
+  as ``grid_charge_kw`` (extra grid import, counted in cost and emissions of the
+  step it is bought in).
+
+Renewable origin (for the carbon-free share): the store tracks how much of its
+energy came from renewable surplus; a discharge carries the store's renewable share
+at that moment. The initial state of charge counts as renewable.
 """
 
 from __future__ import annotations
@@ -53,6 +65,8 @@ class BatteryArrays:
     soc_min_frac: FloatArray
     soc_max_frac: FloatArray
     soc_initial_frac: FloatArray
+    #: grid connection limit [kW] (inf = unlimited); bounds grid charging. None = unlimited.
+    grid_import_limit_kw: FloatArray | None = None
 
     @classmethod
     def from_sites(cls, sites: Sequence[Site]) -> BatteryArrays:
@@ -63,7 +77,9 @@ class BatteryArrays:
                    power_kw=np.array([p.battery_power_kw for p in sup]), eta_charge=eta, eta_discharge=eta.copy(),
                    soc_min_frac=np.array([p.battery_soc_min_frac for p in sup]),
                    soc_max_frac=np.array([p.battery_soc_max_frac for p in sup]),
-                   soc_initial_frac=np.array([p.battery_soc_initial_frac for p in sup]))
+                   soc_initial_frac=np.array([p.battery_soc_initial_frac for p in sup]),
+                   grid_import_limit_kw=np.array([np.inf if p.grid_import_limit_kw is None
+                                                  else p.grid_import_limit_kw for p in sup]))
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,7 @@ class BatteryResult:
 
 
 @numba.njit(cache=True)
-def _dispatch(surplus: FloatArray, deficit: FloatArray, grid_ok: BoolArray, hold: BoolArray,
+def _dispatch(surplus: FloatArray, deficit: FloatArray, grid_ok: BoolArray, grid_room: FloatArray, hold: BoolArray,
               energy: FloatArray, power: FloatArray, eta_c: FloatArray, eta_d: FloatArray, soc_min: FloatArray,
               soc_max: FloatArray, soc0: FloatArray, dt_h: float
               ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:  # pragma: no cover - compiled
@@ -108,7 +124,7 @@ def _dispatch(surplus: FloatArray, deficit: FloatArray, grid_ok: BoolArray, hold
             # grid charge (carbon-aware rule)
             if grid_ok[t, s]:
                 room_kw = (hi - e) / (eta_c[s] * dt_h)
-                g = min(p - c, max(room_kw, 0.0))
+                g = min(p - c, max(room_kw, 0.0), grid_room[t, s])
                 if g > 0.0:
                     e += g * eta_c[s] * dt_h
                     gcharge[t, s] = g
@@ -149,8 +165,12 @@ class DispatchRule(ABC):
 
 def _run(surplus: FloatArray, deficit: FloatArray, grid_ok: BoolArray, hold: BoolArray, p: BatteryArrays,
          step_s: float) -> BatteryResult:
-    out = _dispatch(np.ascontiguousarray(surplus, dtype=np.float64), np.ascontiguousarray(deficit, dtype=np.float64),
-                    np.ascontiguousarray(grid_ok), np.ascontiguousarray(hold), p.energy_kwh, p.power_kw,
+    deficit = np.ascontiguousarray(deficit, dtype=np.float64)
+    limit = np.full(deficit.shape[1], np.inf) if p.grid_import_limit_kw is None else p.grid_import_limit_kw
+    # grid charging happens only in steps without discharge, so the import left for it is limit - deficit
+    grid_room = np.maximum(limit[None, :] - deficit, 0.0)
+    out = _dispatch(np.ascontiguousarray(surplus, dtype=np.float64), deficit, np.ascontiguousarray(grid_ok),
+                    grid_room, np.ascontiguousarray(hold), p.energy_kwh, p.power_kw,
                     p.eta_charge, p.eta_discharge, p.soc_min_frac, p.soc_max_frac, p.soc_initial_frac,
                     step_s / units.SECONDS_PER_HOUR)
     return BatteryResult(*out)
@@ -187,7 +207,8 @@ class CarbonAware(DispatchRule):
     Parameters
     ----------
     low_quantile : float
-        Steps at or below this quantile of a site's intensity over the horizon are "clean" [0..1].
+        Steps at or below this quantile of a site's intensity over the horizon (and cheaper in carbon than the
+        ``1 - low_quantile`` quantile after round-trip losses) are "clean" [0..1]; see the module docstring.
     """
 
     name: ClassVar[str] = "carbon-aware"
@@ -199,9 +220,15 @@ class CarbonAware(DispatchRule):
 
     def dispatch(self, surplus_kw: FloatArray, deficit_kw: FloatArray, intensity_g_per_kwh: FloatArray,
                  price_cny_per_kwh: FloatArray, params: BatteryArrays, step_s: float) -> BatteryResult:
-        """See the class docstring."""
-        thresh = np.quantile(intensity_g_per_kwh, self.low_quantile, axis=0)[None, :]
-        clean = intensity_g_per_kwh <= thresh
+        """See the module docstring."""
+        inten = np.asarray(intensity_g_per_kwh, dtype=np.float64)
+        if inten.shape[0] == 0:
+            clean = np.zeros(inten.shape, dtype=np.bool_)
+        else:
+            q_low = np.quantile(inten, self.low_quantile, axis=0)[None, :]
+            q_high = np.quantile(inten, 1.0 - self.low_quantile, axis=0)[None, :]
+            rte = (params.eta_charge * params.eta_discharge)[None, :]
+            clean = (inten <= q_low) & (inten < rte * q_high)
         return _run(surplus_kw, deficit_kw, clean, clean, params, step_s)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shulu import units
+from shulu.errors import InputError
 from shulu.model.site import Site, pue
 from shulu.sim.battery import BatteryArrays, DispatchRule
 
@@ -77,7 +78,18 @@ class SiteArrays:
 
     @classmethod
     def from_sites(cls, sites: Sequence[Site]) -> SiteArrays:
-        """Vectors from site records."""
+        """Vectors from site records.
+
+        Raises
+        ------
+        InputError
+            If a site recovers heat with a heat pump of COP <= 1 (it would need infinite electricity).
+        """
+        for i, site in enumerate(sites):
+            if site.heat_recovery_frac > 0 and site.heat_pump_cop <= 1.0:
+                raise InputError(f"expected heat_pump_cop > 1 when heat_recovery_frac > 0 (site {site.id!r}), "
+                                 f"got {site.heat_pump_cop}", field=f"sites[{i}].heat_pump_cop")
+
         def v(attr: str) -> FloatArray:
             return np.array([float(getattr(s, attr)) for s in sites])
 

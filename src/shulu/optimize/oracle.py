@@ -1,0 +1,198 @@
+"""The oracle: a lower bound on location-based emissions with perfect knowledge, as a linear programme.
+
+Jobs are grouped into cohorts (same origin, latency limit, arrival step and last allowed step). The LP is a
+*relaxation* of every schedule that meets all deadlines and latency limits:
+
+* **work**: ``e[c, s, t] >= 0`` is the energy [kWh] cohort ``c`` runs at site ``s`` in step ``t``, allowed only at
+  sites within the cohort's latency limit and in steps from its arrival to the step holding its deadline; the
+  cohort's energy must be done (jobs whose deadline lies past the horizon owe only what they cannot still do
+  afterwards at full power); at most its total power per step (jobs may be split, paused, moved — fluid);
+* **capacity**: per site and step, the jobs' energy fits the IT capacity (less exogenous load);
+* **power balance** per site and step: ``import >= demand + charge - discharge - renewables``, with
+  ``demand = (idle_frac x C + (1 - idle_frac) x (load + jobs)) x (PUE_min + heat-pump share)`` where
+  ``PUE_min`` drops the light-load term (which is >= 0), so demand is never overstated;
+* **battery**: state of charge within bounds, charge/discharge within power, efficiencies applied; it may charge
+  from anything (the simulator's rules are narrower);
+* **objective**: minimise ``sum(import x step x intensity)``.
+
+Every simulated run whose jobs meet their deadlines and latency limits is a feasible point, so its location-based
+emissions are >= the bound. The LP is solved with HiGHS (through SciPy). Its size grows with jobs x sites x
+window; :data:`MAX_VARIABLES` guards against instances too large to solve here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from shulu import units
+from shulu.errors import InputError
+from shulu.sim.policy import JobBatch, SimContext
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Largest LP the oracle builds (variables); beyond it, use a shorter horizon or fewer jobs.
+MAX_VARIABLES = 3_000_000
+#: Share of IT electricity that becomes recoverable heat (as in the power layer).
+_WASTE_HEAT_FRAC = 0.9
+
+
+@dataclass(frozen=True)
+class OracleSolution:
+    """The bound and the fluid schedule behind it."""
+
+    bound_emissions_location_kg: float
+    cohort_of_job: IntArray  #: (J,) cohort index of each job
+    work: pd.DataFrame  #: cohort, site, step, energy_kwh (non-zero entries)
+    n_variables: int
+    n_constraints: int
+    solve_s: float
+
+
+def cohorts(batch: JobBatch, step_s: float, n_steps: int) -> tuple[IntArray, pd.DataFrame]:
+    """Group jobs by (origin, latency limit, arrival step, last step); per cohort energy and power."""
+    last = np.minimum(np.ceil(batch.deadline_s / step_s - 1e-9).astype(np.int64) - 1, n_steps - 1)
+    last = np.maximum(last, batch.arrival_step)
+    horizon_s = n_steps * step_s
+    energy = batch.power_kw * batch.duration_s / units.SECONDS_PER_HOUR
+    # work that could still be done after the horizon, at full power, before the deadline
+    after_h = np.maximum(batch.deadline_s - horizon_s, 0.0) / units.SECONDS_PER_HOUR
+    owed = np.maximum(energy - batch.power_kw * after_h, 0.0)
+    key = pd.DataFrame({"origin": batch.origin, "lat": batch.max_latency_ms, "first": batch.arrival_step,
+                        "last": last})
+    codes, uniq = pd.MultiIndex.from_frame(key).factorize()
+    frame = pd.DataFrame({"cohort": codes, "power_kw": batch.power_kw, "owed_kwh": owed})
+    agg = frame.groupby("cohort").agg(power_kw=("power_kw", "sum"), owed_kwh=("owed_kwh", "sum"))
+    info = pd.DataFrame(list(uniq), columns=["origin", "lat", "first", "last"]).join(agg)
+    return np.asarray(codes, dtype=np.int64), info
+
+
+def solve_bound(ctx: SimContext, batch: JobBatch) -> OracleSolution:
+    """Build and solve the LP; return the lower bound on location-based emissions [kg]."""
+    import time
+
+    t_start = time.perf_counter()
+    T, S = ctx.n_steps, len(ctx.site_ids)
+    step_h = ctx.step_s / units.SECONDS_PER_HOUR
+    sites = ctx.scenario.network.sites
+    sig = ctx.signals
+    cohort_of_job, info = cohorts(batch, float(ctx.step_s), T)
+    n_c = len(info)
+
+    # --- work variables e[c, s, t]
+    feas = ctx.latency_ms[info["origin"].to_numpy()] <= info["lat"].to_numpy()[:, None]  # (C, S)
+    first = info["first"].to_numpy()
+    last = info["last"].to_numpy()
+    width = last - first + 1
+    cs_c, cs_s = np.nonzero(feas)
+    n_e = int(np.sum(width[cs_c]))
+    n_site_vars = 4 * T * S
+    if n_e + n_site_vars > MAX_VARIABLES:
+        raise InputError(f"the oracle's LP would have {n_e + n_site_vars:,} variables (limit {MAX_VARIABLES:,}); "
+                         "use a shorter horizon or fewer jobs", field="oracle")
+    rep = width[cs_c]
+    e_c = np.repeat(cs_c, rep)
+    e_s = np.repeat(cs_s, rep)
+    offsets = np.arange(n_e) - np.repeat(np.cumsum(rep) - rep, rep)
+    e_t = np.repeat(first[cs_c], rep) + offsets
+    # site variables: import, charge, discharge, soc at index base + k*T*S + t*S + s
+    base = n_e
+
+    def sv(k: int, t: IntArray | int, s: IntArray | int) -> IntArray:
+        return np.asarray(base + k * T * S + np.asarray(t) * S + np.asarray(s), dtype=np.int64)
+
+    n_var = base + n_site_vars
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[FloatArray] = []
+    r = 0
+
+    def add(row: IntArray, col: IntArray, val: FloatArray) -> None:
+        rows.append(np.asarray(row, dtype=np.int64))
+        cols.append(np.asarray(col, dtype=np.int64))
+        vals.append(np.asarray(val, dtype=np.float64))
+
+    # (a) cohort energy owed:  sum e >= owed      -> -sum e <= -owed
+    add(r + e_c, np.arange(n_e), -np.ones(n_e))
+    ub_a = -info["owed_kwh"].to_numpy()
+    r += n_c
+    # (b) cohort power per step: sum_s e[c,s,t] <= P_c x step_h
+    ct = e_c * T + e_t
+    ct_codes, ct_uniq = pd.factorize(ct)
+    add(r + ct_codes, np.arange(n_e), np.ones(n_e))
+    ub_b = info["power_kw"].to_numpy()[ct_uniq // T] * step_h
+    r += len(ct_uniq)
+    # (c) capacity per site and step: sum_c e[c,s,t] <= (C - load) x step_h
+    free = np.maximum(ctx.capacity_kw[None, :] - sig["it_load_kw"], 0.0) * step_h
+    add(r + e_t * S + e_s, np.arange(n_e), np.ones(n_e))
+    ub_c = free.reshape(-1)
+    r += T * S
+    # (d) import: -imp + k x J - dis + ch <= R - D0   (J = sum e / step_h)
+    idle = np.array([s.server_idle_frac for s in sites])
+    pue_min = np.maximum(1.0, np.array([s.pue_design for s in sites])[None, :] + np.array(
+        [s.pue_temp_coef_per_c for s in sites])[None, :] * np.maximum(
+        0.0, sig["temperature_c"] - np.array([s.pue_ref_temp_c for s in sites])[None, :]))
+    frac = np.array([s.heat_recovery_frac for s in sites])
+    cop = np.array([s.heat_pump_cop for s in sites])
+    hp = np.where(frac > 0, _WASTE_HEAT_FRAC * frac / np.maximum(cop - 1.0, 1e-12), 0.0)[None, :]
+    f = pue_min + hp
+    cap = ctx.capacity_kw[None, :]
+    d0 = (idle[None, :] * cap + (1.0 - idle[None, :]) * sig["it_load_kw"]) * f
+    k = (1.0 - idle[None, :]) * f
+    renew = sig["solar_cf"] * np.array([s.supply.solar_kw for s in sites])[None, :] + sig["wind_cf"] * np.array(
+        [s.supply.wind_kw for s in sites])[None, :]
+    grid_t, grid_s = np.meshgrid(np.arange(T), np.arange(S), indexing="ij")
+    tt, ss = grid_t.reshape(-1), grid_s.reshape(-1)
+    row_d = r + tt * S + ss
+    add(row_d, sv(0, tt, ss), -np.ones(T * S))
+    add(row_d, sv(1, tt, ss), np.ones(T * S))
+    add(row_d, sv(2, tt, ss), -np.ones(T * S))
+    add(r + e_t * S + e_s, np.arange(n_e), k[e_t, e_s] / step_h)
+    ub_d = (renew - d0).reshape(-1)
+    r += T * S
+    n_ub = r
+    # (e) battery: soc[t] - soc[t-1] - eta_c dt ch + dt/eta_d dis = 0  (soc[-1] = initial)
+    sup = [s.supply for s in sites]
+    e_kwh = np.array([p.battery_energy_kwh for p in sup])
+    p_kw = np.array([p.battery_power_kw for p in sup])
+    eta = np.sqrt(np.array([p.battery_rte_frac for p in sup]))
+    soc0 = np.array([p.battery_soc_initial_frac for p in sup]) * e_kwh
+    eq_row = tt * S + ss
+    eq_rows = [eq_row, eq_row, eq_row]
+    eq_cols = [sv(3, tt, ss), sv(1, tt, ss), sv(2, tt, ss)]
+    eq_vals = [np.ones(T * S), -eta[ss] * step_h, step_h / np.maximum(eta[ss], 1e-12)]
+    prev = tt > 0
+    eq_rows.append(eq_row[prev])
+    eq_cols.append(sv(3, tt[prev] - 1, ss[prev]))
+    eq_vals.append(-np.ones(int(prev.sum())))
+    b_eq = np.where(tt == 0, soc0[ss], 0.0)
+
+    a_ub = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_ub, n_var))
+    b_ub = np.concatenate([ub_a, ub_b, ub_c, ub_d])
+    a_eq = sp.csr_matrix((np.concatenate(eq_vals), (np.concatenate(eq_rows), np.concatenate(eq_cols))),
+                         shape=(T * S, n_var))
+    # bounds
+    lo = np.zeros(n_var)
+    hi = np.full(n_var, np.inf)
+    hi[sv(1, tt, ss)] = p_kw[ss]
+    hi[sv(2, tt, ss)] = p_kw[ss]
+    lo[sv(3, tt, ss)] = np.array([p.battery_soc_min_frac for p in sup])[ss] * e_kwh[ss]
+    hi[sv(3, tt, ss)] = np.array([p.battery_soc_max_frac for p in sup])[ss] * e_kwh[ss]
+    cost = np.zeros(n_var)
+    cost[sv(0, tt, ss)] = sig["intensity_g_per_kwh"].reshape(-1) * step_h / units.G_PER_KG
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lo, hi]),
+                  method="highs")
+    if res.status != 0:
+        raise InputError(f"the oracle's LP could not be solved: {res.message} (are some deadlines impossible "
+                         "within capacity?)", field="oracle")
+    x = res.x
+    nz = x[:n_e] > 1e-9
+    work = pd.DataFrame({"cohort": e_c[nz], "site": e_s[nz], "step": e_t[nz], "energy_kwh": x[:n_e][nz]})
+    return OracleSolution(bound_emissions_location_kg=float(res.fun), cohort_of_job=cohort_of_job, work=work,
+                          n_variables=n_var, n_constraints=n_ub + T * S, solve_s=time.perf_counter() - t_start)
