@@ -118,12 +118,12 @@ def simulate(scenario: Scenario, policy: Policy, *, dispatch: str = "self-consum
             eng.place(batch.index, site, release)
             eng.advance(T)
         else:
-            bounds = np.searchsorted(batch.arrival_step, np.arange(T + 1), side="left")
+            by_arrival = np.argsort(batch.arrival_step, kind="stable").astype(np.int64)  # tables need not be sorted
+            bounds = np.searchsorted(batch.arrival_step[by_arrival], np.arange(T + 1), side="left")
             pending = np.empty(0, dtype=np.int64)  # jobs whose decision the policy deferred
             for t in range(T):
                 lo, hi = int(bounds[t]), int(bounds[t + 1])
-                idx = np.concatenate([pending, np.arange(lo, hi, dtype=np.int64)]) if pending.size else \
-                    np.arange(lo, hi, dtype=np.int64)
+                idx = np.concatenate([pending, by_arrival[lo:hi]]) if pending.size else by_arrival[lo:hi]
                 if idx.size:
                     sub = batch.take(idx)
                     state = SiteState(step=t, free_kw=eng.free_kw, queue_len=eng.queue_len[t - 1] if t else
