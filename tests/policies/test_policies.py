@@ -98,7 +98,8 @@ def random_scenario(draw: st.DrawFn) -> Scenario:
              it_capacity_kw=float(2.5 * powers.sum() + 5), server_idle_frac=float(rng.uniform(0, 0.5)),
              pue_design=float(rng.uniform(1.1, 1.5)), pue_light_load_coef=float(rng.uniform(0, 0.2)),
              supply=PowerSupply(solar_kw=float(rng.uniform(0, 20)), wind_kw=float(rng.uniform(0, 20)),
-                                battery_energy_kwh=float(rng.uniform(0, 30)), battery_power_kw=float(rng.uniform(0, 10)),
+                                battery_energy_kwh=float(rng.uniform(0, 30)),
+                                battery_power_kw=float(rng.uniform(0, 10)),
                                 green_purchase_frac=float(rng.uniform(0, 0.5))))
         for i in range(n_sites))
     regions = (DemandRegion(id="r0", name="R0", lat_deg=30, lon_deg=110, weight_frac=0.5),
