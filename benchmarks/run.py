@@ -15,6 +15,7 @@ BENCHES = [
     ("B1 microgrid: shulu vs Vessim (1 year, 5-minute steps)", "bench_microgrid"),
     ("B2 national year: 10 sites x 8,760 h x 1,000,000 jobs, local", "bench_national"),
     ("Workload synthesis: 1,000,000 jobs", "bench_workload_synth"),
+    ("Power layer alone: site_power per dispatch rule", "bench_power"),
 ]
 CHILD = """
 import json, resource, sys
