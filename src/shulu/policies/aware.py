@@ -10,7 +10,7 @@ policy               cost of a kWh of job energy at (site, step)  may wait    si
 ==================== ============================================ =========== =====================
 lowest-latency       0 (extra: latency [ms])                      no          within latency limit
 greenest-now         intensity now x PUE                          no          within latency limit
-wait-awhile          intensity x PUE over the run                 slack       the nearest site only
+wait-awhile          intensity x PUE over the run                 slack       nearest (others if full)
 spatio-temporal      intensity x PUE (+ data transfer emissions)  slack       within latency limit
 renewable-following  as spatio-temporal, less the share of the    slack       within latency limit
                      site's forecast renewable surplus
@@ -47,6 +47,8 @@ MAX_HORIZON_H = 7 * 24 + 72
 MAX_CANDIDATES = 192
 #: Share of a site's capacity that jobs able to wait may plan into, keeping room for real-time work (EST).
 FLEX_CAP_FRAC = 0.8
+#: Cost added to sites other than the nearest for nearest-site policies: they are used only when it is full.
+SPILL_PENALTY = 1.0e12
 
 
 class PlanningPolicy(Policy):
@@ -133,21 +135,27 @@ class PlanningPolicy(Policy):
         h = min(self.horizon, ctx.n_steps - t)
         w = np.ascontiguousarray(self.weights(ctx, t, h), dtype=np.float64)
         feasible = ctx.feasible_sites(batch)
-        if self.nearest_only:
-            only = np.zeros_like(feasible)
-            only[np.arange(len(batch)), self.nearest_site[batch.origin]] = True
-            feasible = feasible & only
+        extra = np.array(self.extra_cost(batch, ctx, t), dtype=np.float64)
+        if self.nearest_only:  # other sites only when the nearest is full (a cost no real score can reach)
+            away = np.ones_like(feasible)
+            away[np.arange(len(batch)), self.nearest_site[batch.origin]] = False
+            extra = extra + np.where(away, SPILL_PENALTY, 0.0)
         wait = np.floor(batch.slack_s / ctx.step_s).astype(np.int64) if self.may_wait else np.zeros(len(batch),
                                                                                                      np.int64)
         order = np.argsort(batch.deadline_s, kind="stable").astype(np.int64)
         commit_from = self.commit_from(t, ctx)
         hold = np.where(batch.interruptible, batch.deadline_s, 0.0) if self.pauses else np.zeros(len(batch))
         cap_frac = np.where(wait > 0, self.flex_cap_frac, 1.0)
+        args = (np.ascontiguousarray(feasible), np.ascontiguousarray(extra), wait, self.stride, self.cap_free_kw,
+                self.planned_kw, commit_from, units.SECONDS_PER_HOUR)
         site, start, _ = plan_jobs(t, ctx.n_steps, float(ctx.step_s), w, order, batch.submit_s, batch.duration_s,
-                                   batch.power_kw, batch.deadline_s, hold, cap_frac, np.ascontiguousarray(feasible),
-                                   np.ascontiguousarray(self.extra_cost(batch, ctx, t), dtype=np.float64), wait,
-                                   self.stride, self.cap_free_kw, self.planned_kw, commit_from,
-                                   units.SECONDS_PER_HOUR)
+                                   batch.power_kw, batch.deadline_s, hold, cap_frac, *args)
+        missed = order[site[order] < 0]
+        if missed.size:  # no room within the flexible share: use the real-time headroom before overbooking
+            site2, start2, _ = plan_jobs(t, ctx.n_steps, float(ctx.step_s), w, missed, batch.submit_s,
+                                         batch.duration_s, batch.power_kw, batch.deadline_s, hold,
+                                         np.ones(len(batch)), *args)
+            site[missed], start[missed] = site2[missed], start2[missed]
         return self.finish(batch, ctx, t, site, start)
 
     def commit_from(self, t: int, ctx: SimContext) -> int:
@@ -199,8 +207,9 @@ class GreenestNow(PlanningPolicy):
 
 
 class WaitAwhile(PlanningPolicy):
-    """Temporal only: at the nearest site, start in the greenest window within the slack; interruptible jobs
-    also pause in the steps whose forecast intensity is above the site's day-ahead median."""
+    """Temporal: at the nearest site, start in the greenest window within the slack; interruptible jobs also
+    pause in the steps whose forecast intensity is above the site's day-ahead median. When the nearest site has no
+    room in time, the job spills to the next site within its latency limit rather than run late."""
 
     name: ClassVar[str] = "wait-awhile"
     nearest_only: ClassVar[bool] = True
