@@ -169,3 +169,17 @@ def test_bad_policy_lists() -> None:
         get_policy("spatio-temporal", flex_cap_frac=0.0)
     with pytest.raises(InputError, match="unknown forecast"):
         get_policy("spatio-temporal", forecast="crystal-ball")
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scn=random_scenario(), block=st.sampled_from([2, 3, 6]))
+def test_block_aggregation_only_loosens_the_bound(scn: Scenario, block: int) -> None:
+    from shulu.optimize.oracle import solve_bound
+    from shulu.sim.engine import job_batch, make_context
+
+    ctx, batch = make_context(scn), job_batch(scn)
+    exact = solve_bound(ctx, batch, block_steps=1).bound_emissions_location_kg
+    coarse = solve_bound(ctx, batch, block_steps=block).bound_emissions_location_kg
+    assert coarse <= exact * (1 + 1e-7) + 1e-9
+    best = simulate(scn, get_policy("spatio-temporal")).summary["emissions_location_kg"]
+    assert coarse <= best * (1 + 1e-7) + 1e-9

@@ -53,10 +53,15 @@ class OracleSolution:
     n_variables: int
     n_constraints: int
     solve_s: float
+    block_steps: int = 1  #: steps per block the jobs' work was aggregated over (1 = exact per step)
 
 
-def cohorts(batch: JobBatch, step_s: float, n_steps: int) -> tuple[IntArray, pd.DataFrame]:
-    """Group jobs by (origin, latency limit, arrival step, last step); per cohort energy and power."""
+def cohorts(batch: JobBatch, step_s: float, n_steps: int, block_steps: int = 1) -> tuple[IntArray, pd.DataFrame]:
+    """Group jobs by (origin, latency limit, first block, last block); per cohort owed energy and power.
+
+    A job may work from its arrival step to the step holding its deadline; with ``block_steps`` > 1 those are
+    widened to whole blocks (a relaxation).
+    """
     last = np.minimum(np.ceil(batch.deadline_s / step_s - 1e-9).astype(np.int64) - 1, n_steps - 1)
     last = np.maximum(last, batch.arrival_step)
     horizon_s = n_steps * step_s
@@ -64,8 +69,8 @@ def cohorts(batch: JobBatch, step_s: float, n_steps: int) -> tuple[IntArray, pd.
     # work that could still be done after the horizon, at full power, before the deadline
     after_h = np.maximum(batch.deadline_s - horizon_s, 0.0) / units.SECONDS_PER_HOUR
     owed = np.maximum(energy - batch.power_kw * after_h, 0.0)
-    key = pd.DataFrame({"origin": batch.origin, "lat": batch.max_latency_ms, "first": batch.arrival_step,
-                        "last": last})
+    key = pd.DataFrame({"origin": batch.origin, "lat": batch.max_latency_ms,
+                        "first": batch.arrival_step // block_steps, "last": last // block_steps})
     codes, uniq = pd.MultiIndex.from_frame(key).factorize()
     frame = pd.DataFrame({"cohort": codes, "power_kw": batch.power_kw, "owed_kwh": owed})
     agg = frame.groupby("cohort").agg(power_kw=("power_kw", "sum"), owed_kwh=("owed_kwh", "sum"))
@@ -73,8 +78,26 @@ def cohorts(batch: JobBatch, step_s: float, n_steps: int) -> tuple[IntArray, pd.
     return np.asarray(codes, dtype=np.int64), info
 
 
-def solve_bound(ctx: SimContext, batch: JobBatch) -> OracleSolution:
-    """Build and solve the LP; return the lower bound on location-based emissions [kg]."""
+#: Block lengths [steps] tried in turn until the LP fits :data:`MAX_VARIABLES`.
+BLOCK_CHOICES: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12, 24, 48, 96, 168)
+
+
+def _work_size(ctx: SimContext, batch: JobBatch, block_steps: int) -> tuple[IntArray, pd.DataFrame, int]:
+    codes, info = cohorts(batch, float(ctx.step_s), ctx.n_steps, block_steps)
+    feas = ctx.latency_ms[info["origin"].to_numpy()] <= info["lat"].to_numpy()[:, None]
+    width = info["last"].to_numpy() - info["first"].to_numpy() + 1
+    return codes, info, int(np.sum(feas.sum(axis=1) * width))
+
+
+def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None) -> OracleSolution:
+    """Build and solve the LP; return the lower bound on location-based emissions [kg].
+
+    Parameters
+    ----------
+    block_steps : int, optional
+        Aggregate the jobs' work into blocks of this many steps (a looser but still valid bound). By default
+        the smallest block from :data:`BLOCK_CHOICES` that keeps the LP within :data:`MAX_VARIABLES`.
+    """
     import time
 
     t_start = time.perf_counter()
@@ -82,26 +105,33 @@ def solve_bound(ctx: SimContext, batch: JobBatch) -> OracleSolution:
     step_h = ctx.step_s / units.SECONDS_PER_HOUR
     sites = ctx.scenario.network.sites
     sig = ctx.signals
-    cohort_of_job, info = cohorts(batch, float(ctx.step_s), T)
+    n_site_vars = 5 * T * S  # J (job energy), import, charge, discharge, soc
+    choices = (block_steps,) if block_steps is not None else BLOCK_CHOICES
+    for bs in choices:
+        if bs is None or bs < 1:
+            raise InputError(f"expected block_steps >= 1, got {bs}", field="block_steps")
+        cohort_of_job, info, n_e = _work_size(ctx, batch, bs)
+        if n_e + n_site_vars <= MAX_VARIABLES:
+            break
+    else:
+        raise InputError(f"the oracle's LP would have {n_e + n_site_vars:,} variables even with blocks of {bs} "
+                         f"steps (limit {MAX_VARIABLES:,}); use a shorter horizon or fewer jobs", field="oracle")
     n_c = len(info)
+    n_b = -(-T // bs)
 
-    # --- work variables e[c, s, t]
+    # --- work variables e[c, s, b]
     feas = ctx.latency_ms[info["origin"].to_numpy()] <= info["lat"].to_numpy()[:, None]  # (C, S)
     first = info["first"].to_numpy()
     last = info["last"].to_numpy()
     width = last - first + 1
     cs_c, cs_s = np.nonzero(feas)
-    n_e = int(np.sum(width[cs_c]))
-    n_site_vars = 4 * T * S
-    if n_e + n_site_vars > MAX_VARIABLES:
-        raise InputError(f"the oracle's LP would have {n_e + n_site_vars:,} variables (limit {MAX_VARIABLES:,}); "
-                         "use a shorter horizon or fewer jobs", field="oracle")
     rep = width[cs_c]
     e_c = np.repeat(cs_c, rep)
     e_s = np.repeat(cs_s, rep)
     offsets = np.arange(n_e) - np.repeat(np.cumsum(rep) - rep, rep)
-    e_t = np.repeat(first[cs_c], rep) + offsets
-    # site variables: import, charge, discharge, soc at index base + k*T*S + t*S + s
+    e_b = np.repeat(first[cs_c], rep) + offsets
+    steps_in_block = np.minimum(bs, T - np.arange(n_b) * bs).astype(np.float64)
+    # site variables: J, import, charge, discharge, soc at index base + k*T*S + t*S + s
     base = n_e
 
     def sv(k: int, t: IntArray | int, s: IntArray | int) -> IntArray:
@@ -122,17 +152,14 @@ def solve_bound(ctx: SimContext, batch: JobBatch) -> OracleSolution:
     add(r + e_c, np.arange(n_e), -np.ones(n_e))
     ub_a = -info["owed_kwh"].to_numpy()
     r += n_c
-    # (b) cohort power per step: sum_s e[c,s,t] <= P_c x step_h
-    ct = e_c * T + e_t
-    ct_codes, ct_uniq = pd.factorize(ct)
-    add(r + ct_codes, np.arange(n_e), np.ones(n_e))
-    ub_b = info["power_kw"].to_numpy()[ct_uniq // T] * step_h
-    r += len(ct_uniq)
-    # (c) capacity per site and step: sum_c e[c,s,t] <= (C - load) x step_h
-    free = np.maximum(ctx.capacity_kw[None, :] - sig["it_load_kw"], 0.0) * step_h
-    add(r + e_t * S + e_s, np.arange(n_e), np.ones(n_e))
-    ub_c = free.reshape(-1)
-    r += T * S
+    # (b) cohort power per block: sum_s e[c,s,b] <= P_c x steps(b) x step_h
+    cb = e_c * n_b + e_b
+    cb_codes, cb_uniq = pd.factorize(cb)
+    add(r + cb_codes, np.arange(n_e), np.ones(n_e))
+    ub_b = info["power_kw"].to_numpy()[cb_uniq // n_b] * steps_in_block[cb_uniq % n_b] * step_h
+    r += len(cb_uniq)
+    grid_t, grid_s = np.meshgrid(np.arange(T), np.arange(S), indexing="ij")
+    tt, ss = grid_t.reshape(-1), grid_s.reshape(-1)
     # (d) import: -imp + k x J - dis + ch <= R - D0   (J = sum e / step_h)
     idle = np.array([s.server_idle_frac for s in sites])
     pue_min = np.maximum(1.0, np.array([s.pue_design for s in sites])[None, :] + np.array(
@@ -147,45 +174,50 @@ def solve_bound(ctx: SimContext, batch: JobBatch) -> OracleSolution:
     k = (1.0 - idle[None, :]) * f
     renew = sig["solar_cf"] * np.array([s.supply.solar_kw for s in sites])[None, :] + sig["wind_cf"] * np.array(
         [s.supply.wind_kw for s in sites])[None, :]
-    grid_t, grid_s = np.meshgrid(np.arange(T), np.arange(S), indexing="ij")
-    tt, ss = grid_t.reshape(-1), grid_s.reshape(-1)
     row_d = r + tt * S + ss
-    add(row_d, sv(0, tt, ss), -np.ones(T * S))
-    add(row_d, sv(1, tt, ss), np.ones(T * S))
-    add(row_d, sv(2, tt, ss), -np.ones(T * S))
-    add(r + e_t * S + e_s, np.arange(n_e), k[e_t, e_s] / step_h)
+    add(row_d, sv(1, tt, ss), -np.ones(T * S))
+    add(row_d, sv(2, tt, ss), np.ones(T * S))
+    add(row_d, sv(3, tt, ss), -np.ones(T * S))
+    add(row_d, sv(0, tt, ss), k.reshape(-1) / step_h)
     ub_d = (renew - d0).reshape(-1)
     r += T * S
     n_ub = r
+    # (c) per site and block, the jobs' work is spread over the block's steps: sum_c e - sum_t J = 0
+    eq_rows: list[IntArray] = [e_b * S + e_s, (tt // bs) * S + ss]
+    eq_cols: list[IntArray] = [np.arange(n_e), sv(0, tt, ss)]
+    eq_vals: list[FloatArray] = [np.ones(n_e), -np.ones(T * S)]
+    n_eq_c = n_b * S
     # (e) battery: soc[t] - soc[t-1] - eta_c dt ch + dt/eta_d dis = 0  (soc[-1] = initial)
     sup = [s.supply for s in sites]
     e_kwh = np.array([p.battery_energy_kwh for p in sup])
     p_kw = np.array([p.battery_power_kw for p in sup])
     eta = np.sqrt(np.array([p.battery_rte_frac for p in sup]))
     soc0 = np.array([p.battery_soc_initial_frac for p in sup]) * e_kwh
-    eq_row = tt * S + ss
-    eq_rows = [eq_row, eq_row, eq_row]
-    eq_cols = [sv(3, tt, ss), sv(1, tt, ss), sv(2, tt, ss)]
-    eq_vals = [np.ones(T * S), -eta[ss] * step_h, step_h / np.maximum(eta[ss], 1e-12)]
+    eq_row = n_eq_c + tt * S + ss
+    eq_rows += [eq_row, eq_row, eq_row]
+    eq_cols += [sv(4, tt, ss), sv(2, tt, ss), sv(3, tt, ss)]
+    eq_vals += [np.ones(T * S), -eta[ss] * step_h, step_h / np.maximum(eta[ss], 1e-12)]
     prev = tt > 0
     eq_rows.append(eq_row[prev])
-    eq_cols.append(sv(3, tt[prev] - 1, ss[prev]))
+    eq_cols.append(sv(4, tt[prev] - 1, ss[prev]))
     eq_vals.append(-np.ones(int(prev.sum())))
-    b_eq = np.where(tt == 0, soc0[ss], 0.0)
+    b_eq = np.concatenate([np.zeros(n_eq_c), np.where(tt == 0, soc0[ss], 0.0)])
 
     a_ub = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_ub, n_var))
-    b_ub = np.concatenate([ub_a, ub_b, ub_c, ub_d])
+    b_ub = np.concatenate([ub_a, ub_b, ub_d])
     a_eq = sp.csr_matrix((np.concatenate(eq_vals), (np.concatenate(eq_rows), np.concatenate(eq_cols))),
-                         shape=(T * S, n_var))
-    # bounds
+                         shape=(n_eq_c + T * S, n_var))
+    # bounds: J within the free IT capacity (capacity per site and step), battery power and energy
+    free = np.maximum(ctx.capacity_kw[None, :] - sig["it_load_kw"], 0.0) * step_h
     lo = np.zeros(n_var)
     hi = np.full(n_var, np.inf)
-    hi[sv(1, tt, ss)] = p_kw[ss]
+    hi[sv(0, tt, ss)] = free.reshape(-1)
     hi[sv(2, tt, ss)] = p_kw[ss]
-    lo[sv(3, tt, ss)] = np.array([p.battery_soc_min_frac for p in sup])[ss] * e_kwh[ss]
-    hi[sv(3, tt, ss)] = np.array([p.battery_soc_max_frac for p in sup])[ss] * e_kwh[ss]
+    hi[sv(3, tt, ss)] = p_kw[ss]
+    lo[sv(4, tt, ss)] = np.array([p.battery_soc_min_frac for p in sup])[ss] * e_kwh[ss]
+    hi[sv(4, tt, ss)] = np.array([p.battery_soc_max_frac for p in sup])[ss] * e_kwh[ss]
     cost = np.zeros(n_var)
-    cost[sv(0, tt, ss)] = sig["intensity_g_per_kwh"].reshape(-1) * step_h / units.G_PER_KG
+    cost[sv(1, tt, ss)] = sig["intensity_g_per_kwh"].reshape(-1) * step_h / units.G_PER_KG
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lo, hi]),
                   method="highs")
     if res.status != 0:
@@ -193,6 +225,7 @@ def solve_bound(ctx: SimContext, batch: JobBatch) -> OracleSolution:
                          "within capacity?)", field="oracle")
     x = res.x
     nz = x[:n_e] > 1e-9
-    work = pd.DataFrame({"cohort": e_c[nz], "site": e_s[nz], "step": e_t[nz], "energy_kwh": x[:n_e][nz]})
+    work = pd.DataFrame({"cohort": e_c[nz], "site": e_s[nz], "step": e_b[nz] * bs, "energy_kwh": x[:n_e][nz]})
     return OracleSolution(bound_emissions_location_kg=float(res.fun), cohort_of_job=cohort_of_job, work=work,
-                          n_variables=n_var, n_constraints=n_ub + T * S, solve_s=time.perf_counter() - t_start)
+                          n_variables=n_var, n_constraints=n_ub + a_eq.shape[0], solve_s=time.perf_counter() - t_start,
+                          block_steps=bs)

@@ -31,7 +31,7 @@ class OraclePolicy(Policy):
             return {}
         s = self.solution
         return {"bound_emissions_location_kg": s.bound_emissions_location_kg, "lp_variables": s.n_variables,
-                "lp_constraints": s.n_constraints, "lp_solve_s": s.solve_s}
+                "lp_constraints": s.n_constraints, "lp_solve_s": s.solve_s, "lp_block_steps": s.block_steps}
 
     def place(self, batch: JobBatch, state: SiteState | None, ctx: SimContext) -> Placement:
         """Solve the LP over the whole batch and round its schedule."""
