@@ -19,6 +19,12 @@ from shulu.sim.result import SUMMARY_FIELDS
 
 #: Quantities of results (summary.json) that are not fields of a model record: (name, unit, description).
 RESULT_QUANTITIES: list[tuple[str, str, str]] = list(SUMMARY_FIELDS)
+#: comparison.csv columns that are not summary fields.
+COMPARISON_QUANTITIES: list[tuple[str, str, str]] = [
+    ("reduction_vs_local_frac", "fraction", "1 - emissions_location_kg / that of `local` (positive = less carbon)"),
+    ("gap_to_oracle_frac", "fraction", "emissions_location_kg / the oracle's lower bound - 1"),
+    ("bound_emissions_location_kg", "kgCO2", "The oracle LP's lower bound (provenance policy_params)"),
+]
 #: Per-site series of sites.parquet.
 SITE_SERIES_QUANTITIES: list[tuple[str, str, str]] = [
     ("it_kw", "kW", "IT power: exogenous load + jobs + idle draw of unused servers"),
@@ -80,6 +86,8 @@ def render() -> str:
     lines += _table(((f"`{c.name}`", c.unit, c.description) for c in JOB_COLUMNS), ("column", "unit", "description"))
     lines += ["", "## Results: summary.json", ""]
     lines += _table(((f"`{n}`", u, d) for n, u, d in RESULT_QUANTITIES), ("name", "unit", "description"))
+    lines += ["", "## Comparison: comparison.csv (beyond the summary fields)", ""]
+    lines += _table(((f"`{n}`", u, d) for n, u, d in COMPARISON_QUANTITIES), ("name", "unit", "description"))
     lines += ["", "## Results: sites.parquet (per time and site)", ""]
     lines += _table(((f"`{n}`", u, d) for n, u, d in SITE_SERIES_QUANTITIES), ("column", "unit", "description"))
     lines.append("")
