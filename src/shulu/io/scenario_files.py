@@ -14,8 +14,6 @@ save never leaves a half-written scenario. Save -> load is an identity.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from shulu.errors import InputError
+from shulu.io.atomic import replace_folder
 from shulu.model.network import DemandRegion, Link, Network
 from shulu.model.scenario import Scenario
 from shulu.model.schema import Record, quantity, text
@@ -195,10 +194,8 @@ def save_scenario(scn: Scenario, folder: str | os.PathLike[str], *, table_format
             raise InputError("refusing to replace a non-empty folder that is not a scenario", file=str(folder))
         if not overwrite and (folder / SCENARIO_FILE).exists():
             raise InputError("scenario exists (use overwrite)", file=str(folder))
-    folder.parent.mkdir(parents=True, exist_ok=True)
     files = ScenarioFiles(signals=f"signals.{table_format}", workload=f"workload.{table_format}")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with replace_folder(folder) as tmp:
         with open(tmp / SCENARIO_FILE, "w", encoding="utf-8") as fh:
             yaml.safe_dump(scenario_to_yaml_dict(scn, files), fh, sort_keys=False, allow_unicode=True, width=110)
         sig = scn.signals.to_long()
@@ -211,14 +208,4 @@ def save_scenario(scn: Scenario, folder: str | os.PathLike[str], *, table_format
                                                                              float_format="%.17g")
             wl.assign(submit_time=wl["submit_time"].map(lambda t: t.isoformat())).to_csv(
                 tmp / files.workload, index=False, float_format="%.17g")
-        if folder.exists():
-            old = folder.with_name(folder.name + ".old-" + tmp.name.rsplit(".", 1)[-1])
-            folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder

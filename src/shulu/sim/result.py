@@ -16,9 +16,7 @@ import functools
 import json
 import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -29,6 +27,7 @@ import pandas as pd
 
 from shulu import units
 from shulu.errors import InputError
+from shulu.io.atomic import replace_folder
 from shulu.model.scenario import Scenario
 from shulu.sim.jobs import JobEngine
 from shulu.sim.policy import JobBatch, SimContext
@@ -92,23 +91,11 @@ class Result:
         folder = Path(folder)
         if folder.exists() and any(folder.iterdir()) and not (folder / "summary.json").exists():
             raise InputError("refusing to replace a non-empty folder that is not a shulu result", file=str(folder))
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
+        with replace_folder(folder) as tmp:
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
             (tmp / "provenance.json").write_text(json.dumps(self.provenance, indent=2) + "\n")
             self.sites.to_parquet(tmp / "sites.parquet", index=False)
             self.jobs.to_parquet(tmp / "jobs.parquet", index=False)
-            if folder.exists():
-                old = folder.with_name(folder.name + ".old-" + tmp.name.rsplit(".", 1)[-1])
-                folder.rename(old)
-                tmp.rename(folder)
-                shutil.rmtree(old)
-            else:
-                tmp.rename(folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return folder
 
     @classmethod
