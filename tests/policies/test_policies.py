@@ -66,9 +66,12 @@ def test_oracle_equals_brute_force_on_a_tiny_instance() -> None:
             best = min(best, res.summary["emissions_location_kg"])
     # by hand: job 0 must run 00:00 -> site b (0.3 kg); the others take 01:00 at a (0.1) and 02:00 at b (0.2)
     assert best == pytest.approx(0.6)
-    oracle = simulate(scn, get_policy("oracle"))
-    bound = oracle.provenance["policy_params"]["bound_emissions_location_kg"]
-    assert bound == pytest.approx(best, rel=1e-9)
+    for method in ("flow", "lp"):
+        oracle = simulate(scn, get_policy("oracle", method=method))
+        bound = oracle.provenance["policy_params"]["bound_emissions_location_kg"]
+        # the flow scales to integers, rounding in the relaxing direction (~1e-6 relative)
+        assert bound == pytest.approx(best, rel=1e-5 if method == "flow" else 1e-9)
+        assert bound <= best + 1e-12
 
 
 def test_oracle_bound_below_brute_force_with_pue_and_idle() -> None:
@@ -81,8 +84,9 @@ def test_oracle_bound_below_brute_force_with_pue_and_idle() -> None:
     scn = scn.replace(network=scn.network.model_copy(update={"sites": sites}))
     best = min(simulate(scn, Fixed([c[0] for c in combo], [c[1] for c in combo])).summary["emissions_location_kg"]
                for combo in itertools.product([(s, k) for s in (0, 1) for k in range(2)], repeat=2))
-    bound = simulate(scn, get_policy("oracle")).provenance["policy_params"]["bound_emissions_location_kg"]
-    assert bound <= best + 1e-9
+    for method in ("flow", "lp"):
+        params = simulate(scn, get_policy("oracle", method=method)).provenance["policy_params"]
+        assert params["bound_emissions_location_kg"] <= best + 1e-9
 
 
 @st.composite
@@ -183,3 +187,75 @@ def test_block_aggregation_only_loosens_the_bound(scn: Scenario, block: int) -> 
     assert coarse <= exact * (1 + 1e-7) + 1e-9
     best = simulate(scn, get_policy("spatio-temporal")).summary["emissions_location_kg"]
     assert coarse <= best * (1 + 1e-7) + 1e-9
+
+
+def _without_batteries(scn: Scenario) -> Scenario:
+    sites = tuple(s.model_copy(update={"supply": s.supply.model_copy(update={
+        "battery_energy_kwh": 0.0, "battery_power_kw": 0.0})}) for s in scn.network.sites)
+    return scn.replace(network=scn.network.model_copy(update={"sites": sites}))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scn=random_scenario(), block=st.sampled_from([1, 1, 3]))
+def test_flow_equals_lp_without_batteries_and_relaxes_it_with_them(scn: Scenario, block: int) -> None:
+    # Without batteries the min-cost flow is the same model as the LP (up to integer rounding, which only
+    # relaxes); with batteries it drops their losses, so it may only be lower.
+    from shulu.optimize.flow import solve_flow_bound
+    from shulu.optimize.oracle import solve_bound
+    from shulu.sim.engine import job_batch, make_context
+
+    ctx, batch = make_context(scn), job_batch(scn)
+    lp = solve_bound(ctx, batch, block_steps=block).bound_emissions_location_kg
+    flow = solve_flow_bound(ctx, batch, block_steps=block).bound_emissions_location_kg
+    assert flow <= lp * (1 + 1e-9) + 1e-9
+    free = _without_batteries(scn)
+    ctx, batch = make_context(free), job_batch(free)
+    lp = solve_bound(ctx, batch, block_steps=block).bound_emissions_location_kg
+    flow = solve_flow_bound(ctx, batch, block_steps=block).bound_emissions_location_kg
+    assert flow == pytest.approx(lp, rel=2e-5, abs=1e-6)
+    assert flow <= lp * (1 + 1e-9) + 1e-9
+
+
+def test_flow_battery_relaxation_by_hand() -> None:
+    # One site, 1 kW capacity, no jobs' idle draw, PUE 1, a 2 kWh battery (90% round trip, 1 kW, starting at its
+    # floor of 0 kWh) and 1 kW of solar in hour 0 only; one 1-kW job that must run in hour 1 (no slack).
+    # Real optimum: charge 1 kWh in hour 0 from the surplus solar, get 0.9 kWh back in hour 1, import 0.1 kWh at
+    # 1000 g/kWh -> 0.1 kg. The LP keeps the losses (0.1 kg); the flow drops them (a relaxation: 0 kg).
+    from shulu.optimize.flow import solve_flow_bound
+    from shulu.optimize.oracle import solve_bound
+    from shulu.sim.engine import job_batch, make_context
+
+    site = flat_site("a", 1.0, solar_kw=1.0, battery_energy_kwh=2.0, battery_power_kw=1.0, battery_rte_frac=0.9,
+                     battery_soc_min_frac=0.0, battery_soc_initial_frac=0.0)
+    region = DemandRegion(id="r", name="R", lat_deg=30, lon_deg=110, weight_frac=1.0)
+    net = Network(sites=(site,), demand_regions=(region,), links=(Link(a="r", b="a", latency_ms=2.0),))
+    idx = pd.date_range(T0, periods=2, freq="h")
+    frames = {"intensity_g_per_kwh": pd.DataFrame(1000.0, index=idx, columns=["a"]),
+              "price_cny_per_kwh": pd.DataFrame(0.5, index=idx, columns=["a"]),
+              "solar_cf": pd.DataFrame([1.0, 0.0], index=idx, columns=["a"])}
+    wl = Workload.from_frame(pd.DataFrame([{
+        "job_id": 0, "tenant": "t", "origin": "r", "submit_time": T0 + pd.Timedelta(hours=1), "duration_s": 3600.0,
+        "power_kw": 1.0, "device": "cpu", "slack_s": 0.0, "max_latency_ms": 50.0, "data_gb": 0.0,
+        "interruptible": False, "job_class": "warm"}]))
+    scn = Scenario(name="batt", network=net, signals=Signals.build(frames, step_s=3600, sites=["a"]), workload=wl,
+                   start=T0, end=T0 + pd.Timedelta(hours=2), step_s=3600)
+    ctx, batch = make_context(scn), job_batch(scn)
+    assert solve_bound(ctx, batch).bound_emissions_location_kg == pytest.approx(0.1, abs=1e-9)
+    assert solve_flow_bound(ctx, batch).bound_emissions_location_kg == pytest.approx(0.0, abs=1e-9)
+    real = simulate(scn, get_policy("local")).summary["emissions_location_kg"]
+    assert real == pytest.approx(0.1, abs=1e-6)
+
+
+def test_flow_refuses_impossible_deadlines_and_huge_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shulu.optimize.flow as flow_mod
+    from shulu.sim.engine import job_batch, make_context
+
+    intensity = np.array([[500.0, 300.0], [100.0, 700.0]])
+    jobs = [{"submit_time": T0, "duration_s": 3600.0, "power_kw": 1.0, "slack_s": 0.0} for _ in range(3)]
+    scn = tiny(intensity, (1.0, 1.0), jobs, hours=2)  # three 1-kW jobs, 2 kW of capacity, no slack
+    ctx, batch = make_context(scn), job_batch(scn)
+    with pytest.raises(InputError, match="deadlines impossible"):
+        flow_mod.solve_flow_bound(ctx, batch)
+    monkeypatch.setattr(flow_mod, "MAX_ARCS", 10)
+    with pytest.raises(InputError, match="arcs"):
+        flow_mod.solve_flow_bound(ctx, batch, block_steps=1)

@@ -54,6 +54,8 @@ class OracleSolution:
     n_constraints: int
     solve_s: float
     block_steps: int = 1  #: steps per block the jobs' work was aggregated over (1 = exact per step)
+    method: str = "lp"  #: "lp" (HiGHS) or "flow" (OR-Tools min-cost flow)
+    raw_solve_s: float = float("nan")  #: time inside the solver alone [s]
 
 
 def cohorts(batch: JobBatch, step_s: float, n_steps: int, block_steps: int = 1) -> tuple[IntArray, pd.DataFrame]:
@@ -78,6 +80,40 @@ def cohorts(batch: JobBatch, step_s: float, n_steps: int, block_steps: int = 1) 
     return np.asarray(codes, dtype=np.int64), info
 
 
+@dataclass(frozen=True)
+class SiteTerms:
+    """Per step and site (arrays of shape (T, S)), the linear model of a site's facility demand that both
+    oracle formulations share: ``demand = fixed_demand_kw + job_factor x jobs_it_kw`` with the light-load PUE
+    term dropped (it is >= 0, so demand is never overstated)."""
+
+    fixed_demand_kw: FloatArray  #: idle draw and exogenous load, through PUE and heat pumps [kW]
+    job_factor: FloatArray  #: facility kW per kW of job IT power [-]
+    renewable_kw: FloatArray  #: contracted solar + wind output [kW]
+    free_it_kw: FloatArray  #: IT capacity left for jobs [kW]
+    intensity_g_per_kwh: FloatArray  #: grid carbon intensity [g/kWh]
+
+
+def site_terms(ctx: SimContext) -> SiteTerms:
+    """Compute :class:`SiteTerms` from a simulation context."""
+    sites = ctx.scenario.network.sites
+    sig = ctx.signals
+    idle = np.array([s.server_idle_frac for s in sites])[None, :]
+    pue_min = np.maximum(1.0, np.array([s.pue_design for s in sites])[None, :] + np.array(
+        [s.pue_temp_coef_per_c for s in sites])[None, :] * np.maximum(
+        0.0, sig["temperature_c"] - np.array([s.pue_ref_temp_c for s in sites])[None, :]))
+    frac = np.array([s.heat_recovery_frac for s in sites])
+    cop = np.array([s.heat_pump_cop for s in sites])
+    hp = np.where(frac > 0, _WASTE_HEAT_FRAC * frac / np.maximum(cop - 1.0, 1e-12), 0.0)[None, :]
+    f = pue_min + hp
+    cap = ctx.capacity_kw[None, :]
+    renew = sig["solar_cf"] * np.array([s.supply.solar_kw for s in sites])[None, :] + sig["wind_cf"] * np.array(
+        [s.supply.wind_kw for s in sites])[None, :]
+    return SiteTerms(fixed_demand_kw=(idle * cap + (1.0 - idle) * sig["it_load_kw"]) * f,
+                     job_factor=(1.0 - idle) * f, renewable_kw=renew,
+                     free_it_kw=np.maximum(cap - sig["it_load_kw"], 0.0),
+                     intensity_g_per_kwh=np.asarray(sig["intensity_g_per_kwh"], dtype=np.float64))
+
+
 #: Block lengths [steps] tried in turn until the LP fits :data:`MAX_VARIABLES`.
 BLOCK_CHOICES: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12, 24, 48, 96, 168)
 
@@ -89,7 +125,8 @@ def _work_size(ctx: SimContext, batch: JobBatch, block_steps: int) -> tuple[IntA
     return codes, info, int(np.sum(feas.sum(axis=1) * width))
 
 
-def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None) -> OracleSolution:
+def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None,
+                time_limit_s: float | None = None) -> OracleSolution:
     """Build and solve the LP; return the lower bound on location-based emissions [kg].
 
     Parameters
@@ -161,19 +198,8 @@ def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = N
     grid_t, grid_s = np.meshgrid(np.arange(T), np.arange(S), indexing="ij")
     tt, ss = grid_t.reshape(-1), grid_s.reshape(-1)
     # (d) import: -imp + k x J - dis + ch <= R - D0   (J = sum e / step_h)
-    idle = np.array([s.server_idle_frac for s in sites])
-    pue_min = np.maximum(1.0, np.array([s.pue_design for s in sites])[None, :] + np.array(
-        [s.pue_temp_coef_per_c for s in sites])[None, :] * np.maximum(
-        0.0, sig["temperature_c"] - np.array([s.pue_ref_temp_c for s in sites])[None, :]))
-    frac = np.array([s.heat_recovery_frac for s in sites])
-    cop = np.array([s.heat_pump_cop for s in sites])
-    hp = np.where(frac > 0, _WASTE_HEAT_FRAC * frac / np.maximum(cop - 1.0, 1e-12), 0.0)[None, :]
-    f = pue_min + hp
-    cap = ctx.capacity_kw[None, :]
-    d0 = (idle[None, :] * cap + (1.0 - idle[None, :]) * sig["it_load_kw"]) * f
-    k = (1.0 - idle[None, :]) * f
-    renew = sig["solar_cf"] * np.array([s.supply.solar_kw for s in sites])[None, :] + sig["wind_cf"] * np.array(
-        [s.supply.wind_kw for s in sites])[None, :]
+    terms = site_terms(ctx)
+    d0, k, renew = terms.fixed_demand_kw, terms.job_factor, terms.renewable_kw
     row_d = r + tt * S + ss
     add(row_d, sv(1, tt, ss), -np.ones(T * S))
     add(row_d, sv(2, tt, ss), np.ones(T * S))
@@ -189,9 +215,9 @@ def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = N
     n_eq_c = n_b * S
     # (e) battery: soc[t] - soc[t-1] - eta_c dt ch + dt/eta_d dis = 0  (soc[-1] = initial)
     sup = [s.supply for s in sites]
-    e_kwh = np.array([p.battery_energy_kwh for p in sup])
     p_kw = np.array([p.battery_power_kw for p in sup])
     eta = np.sqrt(np.array([p.battery_rte_frac for p in sup]))
+    e_kwh = np.array([p.battery_energy_kwh for p in sup])
     soc0 = np.array([p.battery_soc_initial_frac for p in sup]) * e_kwh
     eq_row = n_eq_c + tt * S + ss
     eq_rows += [eq_row, eq_row, eq_row]
@@ -208,7 +234,7 @@ def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = N
     a_eq = sp.csr_matrix((np.concatenate(eq_vals), (np.concatenate(eq_rows), np.concatenate(eq_cols))),
                          shape=(n_eq_c + T * S, n_var))
     # bounds: J within the free IT capacity (capacity per site and step), battery power and energy
-    free = np.maximum(ctx.capacity_kw[None, :] - sig["it_load_kw"], 0.0) * step_h
+    free = terms.free_it_kw * step_h
     lo = np.zeros(n_var)
     hi = np.full(n_var, np.inf)
     hi[sv(0, tt, ss)] = free.reshape(-1)
@@ -218,8 +244,10 @@ def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = N
     hi[sv(4, tt, ss)] = np.array([p.battery_soc_max_frac for p in sup])[ss] * e_kwh[ss]
     cost = np.zeros(n_var)
     cost[sv(1, tt, ss)] = sig["intensity_g_per_kwh"].reshape(-1) * step_h / units.G_PER_KG
+    t_solve = time.perf_counter()
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lo, hi]),
-                  method="highs")
+                  method="highs", options={} if time_limit_s is None else {"time_limit": time_limit_s})
+    raw_solve_s = time.perf_counter() - t_solve
     if res.status != 0:
         raise InputError(f"the oracle's LP could not be solved: {res.message} (are some deadlines impossible "
                          "within capacity?)", field="oracle")
@@ -228,4 +256,4 @@ def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = N
     work = pd.DataFrame({"cohort": e_c[nz], "site": e_s[nz], "step": e_b[nz] * bs, "energy_kwh": x[:n_e][nz]})
     return OracleSolution(bound_emissions_location_kg=float(res.fun), cohort_of_job=cohort_of_job, work=work,
                           n_variables=n_var, n_constraints=n_ub + a_eq.shape[0], solve_s=time.perf_counter() - t_start,
-                          block_steps=bs)
+                          block_steps=bs, method="lp", raw_solve_s=raw_solve_s)

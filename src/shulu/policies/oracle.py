@@ -1,4 +1,8 @@
-"""``oracle``: places jobs from the oracle LP's fluid schedule and records the LP's lower bound.
+"""``oracle``: places jobs from the oracle's fluid schedule and records its lower bound.
+
+The bound is solved as a min-cost flow (OR-Tools, :mod:`shulu.optimize.flow`) by default, or as the LP
+(HiGHS, :mod:`shulu.optimize.oracle`) with ``method="lp"``; the LP keeps battery losses and the exact PUE at
+battery sites, so it can be slightly tighter, but it is much slower on large instances.
 
 The bound (``bound_emissions_location_kg`` in the policy parameters, and ``gap_to_oracle_frac`` in
 ``shulu compare``) is what no policy that meets every deadline and latency limit can beat. The placement itself
@@ -12,17 +16,33 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from shulu.optimize.flow import solve_flow_bound
 from shulu.optimize.oracle import OracleSolution, solve_bound
 from shulu.sim.policy import JobBatch, Placement, Policy, SimContext, SiteState, nearest_feasible_site
 
 
 class OraclePolicy(Policy):
-    """Offline optimum with perfect knowledge (LP lower bound + rounded placement)."""
+    """Offline optimum with perfect knowledge (lower bound + rounded placement).
+
+    Parameters
+    ----------
+    method : {"flow", "lp"}
+        Solve the bound as a min-cost flow (default) or as the LP.
+    block_steps : int, optional
+        Aggregate job windows into blocks of this many steps; by default the shortest that fits the solver's
+        size budget.
+    """
 
     name: ClassVar[str] = "oracle"
     online: ClassVar[bool] = False
 
-    def __init__(self) -> None:
+    def __init__(self, method: str = "flow", block_steps: int | None = None) -> None:
+        if method not in ("flow", "lp"):
+            raise ValueError(f"method must be 'flow' or 'lp', got {method!r}")
+        if block_steps is not None and block_steps < 1:
+            raise ValueError(f"block_steps must be >= 1, got {block_steps}")
+        self.method = method
+        self.block_steps = block_steps
         self.solution: OracleSolution | None = None
 
     def params(self) -> dict[str, Any]:
@@ -30,12 +50,16 @@ class OraclePolicy(Policy):
         if self.solution is None:
             return {}
         s = self.solution
-        return {"bound_emissions_location_kg": s.bound_emissions_location_kg, "lp_variables": s.n_variables,
-                "lp_constraints": s.n_constraints, "lp_solve_s": s.solve_s, "lp_block_steps": s.block_steps}
+        return {"bound_emissions_location_kg": s.bound_emissions_location_kg, "method": s.method,
+                "variables_or_arcs": s.n_variables, "constraints_or_nodes": s.n_constraints, "solve_s": s.solve_s,
+                "raw_solve_s": s.raw_solve_s, "block_steps": s.block_steps}
 
     def place(self, batch: JobBatch, state: SiteState | None, ctx: SimContext) -> Placement:
-        """Solve the LP over the whole batch and round its schedule."""
-        sol = solve_bound(ctx, batch)
+        """Solve the bound over the whole batch and round its schedule."""
+        if self.method == "flow":
+            sol = solve_flow_bound(ctx, batch, block_steps=self.block_steps)
+        else:
+            sol = solve_bound(ctx, batch, block_steps=self.block_steps)
         self.solution = sol
         site = nearest_feasible_site(batch, ctx)
         start = batch.arrival_step.copy()
