@@ -259,3 +259,20 @@ def test_flow_refuses_impossible_deadlines_and_huge_networks(monkeypatch: pytest
     monkeypatch.setattr(flow_mod, "MAX_ARCS", 10)
     with pytest.raises(InputError, match="arcs"):
         flow_mod.solve_flow_bound(ctx, batch, block_steps=1)
+
+
+def test_site_terms_chord_by_hand() -> None:
+    # C = 100 kW, idle 30%, PUE 1.25 + 0.1 x (1 - u), no exogenous load. With no jobs P = 30 kW at u = 0.3:
+    # 30 x (1.25 + 0.07) = 39.6 kW. Full: 100 x 1.25 = 125 kW. Chord slope (125 - 39.6) / 100 = 0.854 per kW of
+    # job IT power — at 28 kW of jobs it gives 63.51 kW, below the true 49.6 x (1.25 + 0.0504) = 64.50 kW.
+    from shulu.optimize.oracle import site_terms
+    from shulu.sim.engine import make_context
+
+    scn = tiny(np.full((2, 2), 500.0), (100.0, 100.0), [
+        {"submit_time": T0, "duration_s": 60.0, "power_kw": 1.0, "slack_s": 0.0}], hours=2)
+    sites = tuple(s.model_copy(update={"server_idle_frac": 0.3, "pue_light_load_coef": 0.1, "pue_design": 1.25})
+                  for s in scn.network.sites)
+    terms = site_terms(make_context(scn.replace(network=scn.network.model_copy(update={"sites": sites}))))
+    np.testing.assert_allclose(terms.fixed_demand_kw, 39.6)
+    np.testing.assert_allclose(terms.job_factor, 0.854)
+    assert 39.6 + 0.854 * 28 <= 49.6 * (1.25 + 0.1 * (1 - 0.496))

@@ -27,6 +27,7 @@ free supplies ceiled, unit costs floored), so the bound stays a bound; the round
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +68,25 @@ def flow_size(ctx: SimContext, batch: JobBatch, block_steps: int = 1) -> int:
     return int(np.sum((feas.sum(axis=1) + 1) * width)) + 9 * T * S
 
 
+@dataclass(frozen=True)
+class FlowNetwork:
+    """The oracle's min-cost-flow network in integer units (arc and node arrays), and how to read it back."""
+
+    tail: IntArray  #: (A,) arc tails
+    head: IntArray  #: (A,) arc heads
+    capacity: IntArray  #: (A,) arc capacities [energy units]
+    unit_cost: IntArray  #: (A,) cost per unit of flow [cost units]
+    supply: IntArray  #: (N,) node supplies (negative: demand) [energy units]
+    kwh_per_unit: float  #: kWh of IT energy per energy unit on work arcs
+    kg_per_cost_unit: float  #: kg CO2e per cost unit
+    work_arcs: slice  #: arcs carrying cohort work e[c, s, b]
+    work_cohort: IntArray  #: cohort of each work arc
+    work_site: IntArray  #: site of each work arc
+    work_step: IntArray  #: first step of the block of each work arc
+    cohort_of_job: IntArray  #: (J,) cohort of each job
+    block_steps: int
+
+
 def solve_flow_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None) -> OracleSolution:
     """Build and solve the oracle as a min-cost flow; return the lower bound on location-based emissions [kg].
 
@@ -91,6 +111,52 @@ def solve_flow_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | Non
     from ortools.graph.python import min_cost_flow
 
     t0 = time.perf_counter()
+    net = build_flow_network(ctx, batch, block_steps=block_steps)
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(net.tail, net.head, net.capacity, net.unit_cost)
+    mcf.set_nodes_supplies(np.arange(len(net.supply)), net.supply)
+    t_solve = time.perf_counter()
+    status = mcf.solve()
+    raw_solve_s = time.perf_counter() - t_solve
+    if status != mcf.OPTIMAL:
+        raise InputError(f"the oracle's flow could not be solved (status {status}; are some deadlines impossible "
+                         "within capacity?)", field="oracle")
+    bound_kg = mcf.optimal_cost() * net.kg_per_cost_unit
+    w = net.work_arcs
+    flow = mcf.flows(np.arange(w.start, w.stop)) * net.kwh_per_unit
+    nz = flow > 0
+    work = pd.DataFrame({"cohort": net.work_cohort[nz], "site": net.work_site[nz], "step": net.work_step[nz],
+                         "energy_kwh": flow[nz]})
+    return OracleSolution(bound_emissions_location_kg=float(bound_kg), cohort_of_job=net.cohort_of_job, work=work,
+                          n_variables=len(net.tail), n_constraints=len(net.supply),
+                          solve_s=time.perf_counter() - t0, block_steps=net.block_steps, method="flow",
+                          raw_solve_s=raw_solve_s)
+
+
+def solve_flow_network_as_lp(net: FlowNetwork, time_limit_s: float | None = None) -> tuple[float, float]:
+    """Solve the same network as a generic LP with HiGHS (node-arc incidence equalities); for comparison.
+
+    Returns
+    -------
+    (bound_kg, solve_s) : the optimum [kg] (NaN if not solved within ``time_limit_s``) and the solver time [s].
+    """
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    n_a, n_n = len(net.tail), len(net.supply)
+    cols = np.arange(n_a)
+    a_eq = sp.csr_matrix((np.concatenate([np.ones(n_a), -np.ones(n_a)]),
+                          (np.concatenate([net.tail, net.head]), np.concatenate([cols, cols]))), shape=(n_n, n_a))
+    t = time.perf_counter()
+    res = linprog(net.unit_cost.astype(np.float64), A_eq=a_eq, b_eq=net.supply.astype(np.float64),
+                  bounds=np.column_stack([np.zeros(n_a), net.capacity.astype(np.float64)]), method="highs",
+                  options={} if time_limit_s is None else {"time_limit": time_limit_s})
+    solve_s = time.perf_counter() - t
+    return (float(res.fun) * net.kg_per_cost_unit if res.status == 0 else float("nan")), solve_s
+
+
+def build_flow_network(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None) -> FlowNetwork:
+    """Build the oracle's flow network (see the module docstring); ``block_steps`` as in :func:`solve_flow_bound`."""
     if block_steps is None:
         block_steps = choose_block(ctx, batch)
     if block_steps < 1:
@@ -196,24 +262,9 @@ def solve_flow_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | Non
     supply[SPILL] = -int(supply[:SPILL].sum())
     arcs(np.array([GRID]), np.array([SPILL]), np.array([big + int(supply[supply > 0].sum())]))
 
-    mcf = min_cost_flow.SimpleMinCostFlow()
-    tail_a = np.concatenate(tails)
-    mcf.add_arcs_with_capacity_and_unit_cost(tail_a, np.concatenate(heads), np.concatenate(caps),
-                                             np.concatenate(costs))
-    mcf.set_nodes_supplies(np.arange(n_nodes), supply)
-    t_solve = time.perf_counter()
-    status = mcf.solve()
-    raw_solve_s = time.perf_counter() - t_solve
-    if status != mcf.OPTIMAL:
-        raise InputError(f"the oracle's flow could not be solved (status {status}; are some deadlines impossible "
-                         "within capacity?)", field="oracle")
-    bound_kg = mcf.optimal_cost() * c_scale / units.G_PER_KG
-    # work e[c, s, b] = flow on Q -> CB arcs
-    start = sum(len(a) for a in tails[:3])
-    flow = mcf.flows(np.arange(start, start + len(e_cb))) * q
-    nz = flow > 0
-    work = pd.DataFrame({"cohort": cb_c[e_cb][nz], "site": e_s[nz], "step": cb_b[e_cb][nz] * bs,
-                         "energy_kwh": flow[nz]})
-    return OracleSolution(bound_emissions_location_kg=float(bound_kg), cohort_of_job=codes, work=work,
-                          n_variables=len(tail_a), n_constraints=n_nodes, solve_s=time.perf_counter() - t0,
-                          block_steps=bs, method="flow", raw_solve_s=raw_solve_s)
+    n_before = sum(len(a) for a in tails[:3])
+    return FlowNetwork(tail=np.concatenate(tails), head=np.concatenate(heads), capacity=np.concatenate(caps),
+                       unit_cost=np.concatenate(costs), supply=supply, kwh_per_unit=q,
+                       kg_per_cost_unit=c_scale / units.G_PER_KG, work_arcs=slice(n_before, n_before + len(e_cb)),
+                       work_cohort=cb_c[e_cb], work_site=e_s, work_step=cb_b[e_cb] * bs, cohort_of_job=codes,
+                       block_steps=bs)

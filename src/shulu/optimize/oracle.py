@@ -9,8 +9,8 @@ Jobs are grouped into cohorts (same origin, latency limit, arrival step and last
   afterwards at full power); at most its total power per step (jobs may be split, paused, moved — fluid);
 * **capacity**: per site and step, the jobs' energy fits the IT capacity (less exogenous load);
 * **power balance** per site and step: ``import >= demand + charge - discharge - renewables``, with
-  ``demand = (idle_frac x C + (1 - idle_frac) x (load + jobs)) x (PUE_min + heat-pump share)`` where
-  ``PUE_min`` drops the light-load term (which is >= 0), so demand is never overstated;
+  ``demand`` the chord of the facility's concave power curve between no jobs and full (see :class:`SiteTerms`),
+  so demand is never overstated;
 * **battery**: state of charge within bounds, charge/discharge within power, efficiencies applied; it may charge
   from anything (the simulator's rules are narrower);
 * **objective**: minimise ``sum(import x step x intensity)``.
@@ -82,12 +82,17 @@ def cohorts(batch: JobBatch, step_s: float, n_steps: int, block_steps: int = 1) 
 
 @dataclass(frozen=True)
 class SiteTerms:
-    """Per step and site (arrays of shape (T, S)), the linear model of a site's facility demand that both
-    oracle formulations share: ``demand = fixed_demand_kw + job_factor x jobs_it_kw`` with the light-load PUE
-    term dropped (it is >= 0, so demand is never overstated)."""
+    """Per step and site (arrays of shape (T, S)), the linear under-estimate of a site's facility demand that
+    both oracle formulations share: ``demand >= fixed_demand_kw + job_factor x jobs_it_kw``.
 
-    fixed_demand_kw: FloatArray  #: idle draw and exogenous load, through PUE and heat pumps [kW]
-    job_factor: FloatArray  #: facility kW per kW of job IT power [-]
+    Facility power is ``P x (PUE(u) + heat-pump share)`` with IT power ``P = idle x C + (1 - idle) x (L + x)``
+    (``x`` the jobs' IT power) and ``PUE(u) = max(a + c (1 - u), 1)``, ``u = P / C``. Dropping the ``max`` where
+    ``a >= 1`` (and the light-load term where ``a < 1``) leaves a function *concave* in ``x``, which lies above its
+    chord between ``x = 0`` and ``x = free``: that chord is the tightest linear bound, exact at empty and full.
+    """
+
+    fixed_demand_kw: FloatArray  #: demand with no jobs: idle draw and exogenous load, through PUE [kW]
+    job_factor: FloatArray  #: facility kW per kW of job IT power (chord slope) [-]
     renewable_kw: FloatArray  #: contracted solar + wind output [kW]
     free_it_kw: FloatArray  #: IT capacity left for jobs [kW]
     intensity_g_per_kwh: FloatArray  #: grid carbon intensity [g/kWh]
@@ -97,20 +102,30 @@ def site_terms(ctx: SimContext) -> SiteTerms:
     """Compute :class:`SiteTerms` from a simulation context."""
     sites = ctx.scenario.network.sites
     sig = ctx.signals
-    idle = np.array([s.server_idle_frac for s in sites])[None, :]
-    pue_min = np.maximum(1.0, np.array([s.pue_design for s in sites])[None, :] + np.array(
-        [s.pue_temp_coef_per_c for s in sites])[None, :] * np.maximum(
-        0.0, sig["temperature_c"] - np.array([s.pue_ref_temp_c for s in sites])[None, :]))
-    frac = np.array([s.heat_recovery_frac for s in sites])
-    cop = np.array([s.heat_pump_cop for s in sites])
-    hp = np.where(frac > 0, _WASTE_HEAT_FRAC * frac / np.maximum(cop - 1.0, 1e-12), 0.0)[None, :]
-    f = pue_min + hp
+
+    def col(attr: str) -> FloatArray:
+        return np.array([getattr(s, attr) for s in sites], dtype=np.float64)[None, :]
+
+    idle = col("server_idle_frac")
+    a = col("pue_design") + col("pue_temp_coef_per_c") * np.maximum(0.0, sig["temperature_c"] - col("pue_ref_temp_c"))
+    light = np.where(a >= 1.0, col("pue_light_load_coef"), 0.0)
+    frac, cop = col("heat_recovery_frac"), col("heat_pump_cop")
+    base = np.maximum(a, 1.0) + np.where(frac > 0, _WASTE_HEAT_FRAC * frac / np.maximum(cop - 1.0, 1e-12), 0.0)
     cap = ctx.capacity_kw[None, :]
-    renew = sig["solar_cf"] * np.array([s.supply.solar_kw for s in sites])[None, :] + sig["wind_cf"] * np.array(
-        [s.supply.wind_kw for s in sites])[None, :]
-    return SiteTerms(fixed_demand_kw=(idle * cap + (1.0 - idle) * sig["it_load_kw"]) * f,
-                     job_factor=(1.0 - idle) * f, renewable_kw=renew,
-                     free_it_kw=np.maximum(cap - sig["it_load_kw"], 0.0),
+    load = sig["it_load_kw"]
+    free = np.maximum(cap - load, 0.0)
+
+    def facility(p_kw: FloatArray) -> FloatArray:
+        return p_kw * (base + light * (1.0 - np.clip(p_kw / cap, 0.0, 1.0)))
+
+    p0 = idle * cap + (1.0 - idle) * load
+    p1 = p0 + (1.0 - idle) * free
+    d0 = facility(p0)
+    slope = np.where(free > 0, (facility(p1) - d0) / np.where(free > 0, free, 1.0),
+                     (1.0 - idle) * base)
+    renew = (sig["solar_cf"] * np.array([s.supply.solar_kw for s in sites])[None, :]
+             + sig["wind_cf"] * np.array([s.supply.wind_kw for s in sites])[None, :])
+    return SiteTerms(fixed_demand_kw=d0, job_factor=slope, renewable_kw=renew, free_it_kw=free,
                      intensity_g_per_kwh=np.asarray(sig["intensity_g_per_kwh"], dtype=np.float64))
 
 
