@@ -337,6 +337,173 @@ def comparison_table(df: pd.DataFrame, title: str) -> Table:
         t.add_row(*cells)
     return t
 
+# --- carbon accounts -------------------------------------------------------------------------------------------
+accounts_app = typer.Typer(help="Carbon accounts: post results to the hash-chained ledger, tenant balances, "
+                                "statements, verification.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (SQLAlchemy), e.g. sqlite:///shulu.db or "
+                                                          "postgresql+psycopg://user:pw@host/db. Default: "
+                                                          "$SHULU_DATABASE_URL, else a SQLite file in the user's "
+                                                          "data folder.")]
+
+
+def _engine(db: str | None) -> Any:
+    from shulu.accounts.ledger import connect
+
+    return connect(db)
+
+
+@accounts_app.command("post")
+@user_errors
+def accounts_post(result_dir: Annotated[Path, typer.Argument(help="Result folder (from shulu simulate).")],
+                  db: DbOption = None) -> None:
+    """Attribute a result to its jobs and tenants and append it to the ledger (idempotent)."""
+    from shulu.accounts.tenants import post_result
+
+    rep = post_result(_engine(db), result_dir)
+    if rep.posted:
+        console.print(f"posted {rep.n_entries:,} entries (seq {rep.first_seq}..{rep.last_seq}); "
+                      f"ledger head {rep.head_hash[:16]}")
+    else:
+        console.print(f"already posted (seq {rep.first_seq}..{rep.last_seq}); nothing added")
+    for w in rep.warnings:
+        err_console.print(f"[yellow]{w}[/]", highlight=False)
+
+
+@accounts_app.command("show")
+@user_errors
+def accounts_show(tenant: Annotated[str, typer.Argument(help="Tenant id.")], db: DbOption = None) -> None:
+    """A tenant's balances by month: scope 2 location- and market-based, embodied, SCI, budget use."""
+    from shulu.accounts.tenants import balances, budget_warnings
+
+    engine = _engine(db)
+    b = balances(engine, tenant)
+    t = Table(title=f"Carbon account: {tenant}")
+    cols = [("month", "month", None), ("jobs", "jobs", 1), ("energy [MWh]", "energy_kwh", 1e-3),
+            ("location [t]", "emissions_location_kg", 1e-3), ("market [t]", "emissions_market_kg", 1e-3),
+            ("certificates [MWh]", "certificate_kwh", 1e-3), ("embodied gross/net [t]", None, None),
+            ("SCI [kg/job]", "sci_kg_per_job", 1), ("budget used", "budget_location_used_frac", "pct")]
+    for c in cols:
+        t.add_column(c[0], justify="right")
+    for _, r in b.iterrows():
+        cells = []
+        for _label, key, scale in cols:
+            if key is None:
+                cells.append(f"{r['embodied_kg'] / 1e3:,.3g} / {r['embodied_net_kg'] / 1e3:,.3g}")
+            elif scale is None:
+                cells.append(str(r[key]))
+            elif pd.isna(r[key]):
+                cells.append("-")
+            elif scale == "pct":
+                cells.append(f"{100 * float(r[key]):.0f}%")
+            else:
+                cells.append(f"{float(r[key]) * float(scale):,.4g}")
+        t.add_row(*cells)
+    console.print(t)
+    for w in budget_warnings(engine, tenant):
+        err_console.print(f"[yellow]{w}[/]", highlight=False)
+
+
+@accounts_app.command("statement")
+@user_errors
+def accounts_statement(tenant: Annotated[str, typer.Argument(help="Tenant id.")],
+                       month: Annotated[str, typer.Option("--month", help="Month, YYYY-MM.")],
+                       out: Annotated[Path, typer.Option("--out", help="Folder for the CSV and JSON.")] = Path("."),
+                       db: DbOption = None) -> None:
+    """Write a tenant's monthly statement as CSV and JSON."""
+    from shulu.accounts.tenants import statement, write_statement
+
+    st = statement(_engine(db), tenant, month)
+    j, c = write_statement(st, out)
+    tot = st["totals"]
+    console.print(f"{tenant} {month}: {tot['jobs']:.0f} jobs, {tot['energy_kwh']:,.1f} kWh, location-based "
+                  f"{tot['emissions_location_kg']:,.1f} kg, market-based {tot['emissions_market_kg']:,.1f} kg "
+                  f"(never summed); wrote {j} and {c}")
+
+
+@accounts_app.command("verify")
+@user_errors
+def accounts_verify(db: DbOption = None) -> None:
+    """Recompute the ledger's hash chain; exit 1 if any entry was changed, reordered or deleted."""
+    from shulu.accounts.ledger import verify
+
+    v = verify(_engine(db))
+    if v.ok:
+        console.print(f"ledger OK: {v.n_entries:,} entries, head {v.head_seq} {v.head_hash}")
+        return
+    for p in v.problems:
+        err_console.print(f"[bold red]tampered:[/] {p}", highlight=False)
+    raise typer.Exit(1)
+
+
+@accounts_app.command("tenant")
+@user_errors
+def accounts_tenant(tenant: Annotated[str, typer.Argument(help="Tenant id.")],
+                    name: Annotated[str, typer.Option(help="Display name.")] = "",
+                    budget_location_kg: Annotated[float | None, typer.Option(
+                        "--budget-location-kg", help="Monthly budget, location-based [kgCO2].")] = None,
+                    budget_market_kg: Annotated[float | None, typer.Option(
+                        "--budget-market-kg", help="Monthly budget, market-based [kgCO2].")] = None,
+                    db: DbOption = None) -> None:
+    """Create or update a tenant and its monthly carbon budgets."""
+    from shulu.accounts.tenants import set_tenant
+
+    set_tenant(_engine(db), tenant, name=name, budget_location_kg_per_month=budget_location_kg,
+               budget_market_kg_per_month=budget_market_kg)
+    console.print(f"tenant {tenant} saved")
+
+
+@accounts_app.command("purchase")
+@user_errors
+def accounts_purchase(tenant: Annotated[str, typer.Argument(help="Tenant id.")],
+                      month: Annotated[str, typer.Option("--month", help="Month, YYYY-MM.")],
+                      energy_kwh: Annotated[float, typer.Option("--energy-kwh", help="Energy covered [kWh].")],
+                      instrument: Annotated[str, typer.Option(help="GEC (green-electricity certificate) or PPA.")]
+                      = "GEC",
+                      reference: Annotated[str, typer.Option(help="Certificate or contract reference.")] = "",
+                      db: DbOption = None) -> None:
+    """Allocate green-electricity certificates or PPA energy to a tenant for a month (market-based)."""
+    from shulu.accounts.tenants import add_purchase
+
+    rep = add_purchase(_engine(db), tenant, month, energy_kwh, instrument=instrument, reference=reference)
+    console.print("recorded" if rep.posted else "already recorded; nothing added")
+
+
+@app.command("scorecard")
+@user_errors
+def scorecard_cmd(result_dir: Annotated[Path, typer.Argument(help="Result folder.")],
+                  weights: Annotated[str | None, typer.Option(help="Index weights METRIC=W,... over the "
+                                                                   "defaults.")] = None,
+                  out: Annotated[Path | None, typer.Option("--out", help="Folder for scorecard-hubs.csv, "
+                                                                       "scorecard-cities.csv, sites.csv.")] = None
+                  ) -> None:
+    """The green-digital scorecard per hub and per demand city, with scope 2 and 24/7 CFE per site."""
+    from shulu.accounts.attribution import attribute
+    from shulu.accounts.scorecard import parse_weights, scorecard, site_report
+    from shulu.sim.result import Result
+
+    w = parse_weights(weights)
+    res = Result.load(result_dir)
+    hubs, cities = scorecard(res, attribute(res), w)
+    for title, df in (("Hubs", hubs), ("Demand cities", cities)):
+        t = Table(title=f"Green-digital scorecard: {title.lower()}")
+        t.add_column(title[:-1] if title == "Hubs" else "city")
+        for c in ("rank", "index", "pue", "cue_kg_per_kwh", "green_share_frac", "heat_reuse_frac", "rack_fill_frac",
+                  "carbon_per_compute"):
+            t.add_column(c, justify="right")
+        for name, r in df.iterrows():
+            t.add_row(str(name), *("-" if pd.isna(r[c]) else f"{float(r[c]):.3g}" for c in (
+                "rank", "index", "pue", "cue_kg_per_kwh", "green_share_frac", "heat_reuse_frac", "rack_fill_frac",
+                "carbon_per_compute")))
+        console.print(t)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_table_atomic(hubs.reset_index(), out / "scorecard-hubs.csv")
+        write_table_atomic(cities.reset_index(), out / "scorecard-cities.csv")
+        write_table_atomic(site_report(res).reset_index(), out / "sites.csv")
+        console.print(f"wrote {out}")
+
+
 
 def main() -> None:
     """Entry point of the ``shulu`` script."""

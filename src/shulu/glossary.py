@@ -51,6 +51,8 @@ SITE_SERIES_QUANTITIES: list[tuple[str, str, str]] = [
     ("job_it_kw", "kW", "Average IT power of jobs in the step"),
     ("reserved_kw", "kW", "Power of jobs held across the step's end (running or paused)"),
     ("queue_len", "-", "Jobs waiting at the end of the step"),
+    ("intensity_g_per_kwh", "g/kWh", "Grid carbon intensity in the step (the signal the twin used)"),
+    ("pause", "bool", "Whether the policy asked interruptible jobs at this site to pause in this step"),
 ]
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from factories import random_scenario
 from shulu.compare import compare, parse_policies
 from shulu.errors import InputError
 from shulu.model import DemandRegion, Link, Network, PowerSupply, Scenario, Signals, Site, Workload
@@ -87,50 +88,6 @@ def test_oracle_bound_below_brute_force_with_pue_and_idle() -> None:
     for method in ("flow", "lp"):
         params = simulate(scn, get_policy("oracle", method=method)).provenance["policy_params"]
         assert params["bound_emissions_location_kg"] <= best + 1e-9
-
-
-@st.composite
-def random_scenario(draw: st.DrawFn) -> Scenario:
-    rng = np.random.default_rng(draw(st.integers(0, 100_000)))
-    hours = draw(st.integers(6, 30))
-    n_sites = draw(st.integers(1, 3))
-    n_jobs = draw(st.integers(1, 25))
-    step_s = draw(st.sampled_from([900, 3600]))
-    powers = rng.uniform(0.5, 5.0, n_jobs)
-    sites = tuple(
-        Site(id=f"s{i}", name=f"S{i}", role="west" if i else "east", lat_deg=30, lon_deg=110,
-             it_capacity_kw=float(2.5 * powers.sum() + 5), server_idle_frac=float(rng.uniform(0, 0.5)),
-             pue_design=float(rng.uniform(1.1, 1.5)), pue_light_load_coef=float(rng.uniform(0, 0.2)),
-             supply=PowerSupply(solar_kw=float(rng.uniform(0, 20)), wind_kw=float(rng.uniform(0, 20)),
-                                battery_energy_kwh=float(rng.uniform(0, 30)),
-                                battery_power_kw=float(rng.uniform(0, 10)),
-                                green_purchase_frac=float(rng.uniform(0, 0.5))))
-        for i in range(n_sites))
-    regions = (DemandRegion(id="r0", name="R0", lat_deg=30, lon_deg=110, weight_frac=0.5),
-               DemandRegion(id="r1", name="R1", lat_deg=31, lon_deg=111, weight_frac=0.5))
-    links = tuple(Link(a=r.id, b=s.id, latency_ms=float(rng.uniform(1, 40)), transfer_energy_kwh_per_gb=0.002)
-                  for r in regions for s in sites)
-    net = Network(sites=sites, demand_regions=regions, links=links)
-    periods = hours * 3600 // step_s
-    idx = pd.date_range(T0, periods=periods, freq=pd.Timedelta(seconds=step_s))
-    shape = (periods, n_sites)
-    frames = {"intensity_g_per_kwh": pd.DataFrame(rng.uniform(50, 900, shape), index=idx, columns=net.site_ids),
-              "price_cny_per_kwh": pd.DataFrame(rng.uniform(0.2, 1.0, shape), index=idx, columns=net.site_ids),
-              "solar_cf": pd.DataFrame(rng.uniform(0, 1, shape), index=idx, columns=net.site_ids),
-              "wind_cf": pd.DataFrame(rng.uniform(0, 1, shape), index=idx, columns=net.site_ids),
-              "grid_cfe_frac": pd.DataFrame(rng.uniform(0, 1, shape), index=idx, columns=net.site_ids)}
-    horizon_s = hours * 3600
-    duration = rng.uniform(60, 4 * 3600, n_jobs)
-    submit = rng.uniform(0, horizon_s * 0.5, n_jobs)
-    jobs = pd.DataFrame({
-        "job_id": np.arange(n_jobs), "tenant": "t", "origin": rng.choice(["r0", "r1"], n_jobs),
-        "submit_time": [T0 + pd.Timedelta(seconds=float(x)) for x in submit], "duration_s": duration,
-        "power_kw": powers, "device": "cpu", "slack_s": rng.uniform(0, 8 * 3600, n_jobs),
-        "max_latency_ms": 50.0, "data_gb": rng.uniform(0, 10, n_jobs), "interruptible": rng.random(n_jobs) < 0.5,
-        "job_class": rng.choice(["realtime", "warm", "cold"], n_jobs)})
-    return Scenario(name="rand", network=net, signals=Signals.build(frames, step_s=step_s, sites=net.site_ids),
-                    workload=Workload.from_frame(jobs), start=T0, end=T0 + pd.Timedelta(seconds=horizon_s),
-                    step_s=step_s)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

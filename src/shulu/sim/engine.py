@@ -148,7 +148,7 @@ def simulate(scenario: Scenario, policy: Policy, *, dispatch: str = "self-consum
     params: dict[str, Any] = {"policy": policy.name, "policy_params": policy.params(), "dispatch": dispatch,
                               "scan_limit": scan_limit}
     return build_result(scenario, ctx, batch, eng, flows, params=params,
-                        seed=scenario.seed if seed is None else seed, started=t_wall)
+                        seed=scenario.seed if seed is None else seed, started=t_wall, pause=pause_arr)
 
 
 def hours_per_step(step_s: float) -> float:

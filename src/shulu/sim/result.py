@@ -119,7 +119,7 @@ def _percentile(x: np.ndarray, q: float) -> float:
 
 
 def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobEngine, flows: PowerFlows, *,
-                 params: dict[str, Any], seed: int, started: float) -> Result:
+                 params: dict[str, Any], seed: int, started: float, pause: np.ndarray | None = None) -> Result:
     """Assemble summary, per-site series, per-job records and provenance."""
     step_h = ctx.step_s / units.SECONDS_PER_HOUR
     horizon_s = float(ctx.n_steps * ctx.step_s)
@@ -134,6 +134,8 @@ def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobE
     data["job_it_kw"] = eng.job_kw.reshape(-1)
     data["reserved_kw"] = eng.reserved_kw.reshape(-1)
     data["queue_len"] = eng.queue_len.reshape(-1)
+    data["intensity_g_per_kwh"] = np.asarray(ctx.signals["intensity_g_per_kwh"], dtype=np.float64).reshape(-1)
+    data["pause"] = (np.zeros((T, S), dtype=bool) if pause is None else np.asarray(pause, dtype=bool)).reshape(-1)
     sites = pd.DataFrame(data)
 
     # --- jobs.parquet
@@ -217,5 +219,16 @@ def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobE
         "created_utc": pd.Timestamp.now(tz="UTC").isoformat(), "python": platform.python_version(),
         "numpy": np.__version__, "pandas": pd.__version__, "steps": T, "step_s": ctx.step_s, "sites": S,
         "jobs": n,
+        # what carbon accounting needs of each site (capacity, embodied carbon, lifetimes), so a result folder
+        # can be accounted without its scenario
+        "site_info": {s.id: {"hub": s.hub, "province": s.province, "grid_zone": s.grid_zone,
+                             "it_capacity_kw": s.it_capacity_kw,
+                             "embodied_kgco2e_per_kw": s.embodied_kgco2e_per_kw,
+                             "server_lifetime_years": s.server_lifetime_years,
+                             "battery_energy_kwh": s.supply.battery_energy_kwh,
+                             "solar_kw": s.supply.solar_kw, "wind_kw": s.supply.wind_kw,
+                             "green_purchase_frac": s.supply.green_purchase_frac}
+                      for s in scenario.network.sites},
+        "start": scenario.start.isoformat(), "end": scenario.end.isoformat(),
     }
     return Result(summary=summary, sites=sites, jobs=jobs, provenance=provenance)
