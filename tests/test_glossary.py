@@ -20,4 +20,4 @@ def test_every_site_series_is_documented() -> None:
     from shulu.sim.result import SITE_SERIES
 
     documented = {n for n, _, _ in SITE_SERIES_QUANTITIES}
-    assert set(SITE_SERIES) | {"job_it_kw", "reserved_kw", "queue_len"} == documented
+    assert set(SITE_SERIES) | {"job_it_kw", "reserved_kw", "queue_len", "intensity_g_per_kwh", "pause"} == documented
