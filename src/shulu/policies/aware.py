@@ -100,7 +100,6 @@ class PlanningPolicy(Policy):
         self.cap_free_kw = np.ascontiguousarray(ctx.capacity_kw[None, :] - ctx.signals["it_load_kw"])
         self.planned_kw = np.zeros((ctx.n_steps, len(sites)))
         self.horizon = max(1, min(ctx.n_steps, int(MAX_HORIZON_H * units.SECONDS_PER_HOUR // ctx.step_s)))
-        self.stride = max(1, int(np.ceil(self.horizon / MAX_CANDIDATES)))
         self.nearest_site = np.argmin(ctx.latency_ms, axis=1)
 
     # --- what a policy defines ------------------------------------------------------------------------
@@ -146,7 +145,7 @@ class PlanningPolicy(Policy):
         commit_from = self.commit_from(t, ctx)
         hold = np.where(batch.interruptible, batch.deadline_s, 0.0) if self.pauses else np.zeros(len(batch))
         cap_frac = np.where(wait > 0, self.flex_cap_frac, 1.0)
-        args = (np.ascontiguousarray(feasible), np.ascontiguousarray(extra), wait, self.stride, self.cap_free_kw,
+        args = (np.ascontiguousarray(feasible), np.ascontiguousarray(extra), wait, MAX_CANDIDATES, self.cap_free_kw,
                 self.planned_kw, commit_from, units.SECONDS_PER_HOUR)
         site, start, _ = plan_jobs(t, ctx.n_steps, float(ctx.step_s), w, order, batch.submit_s, batch.duration_s,
                                    batch.power_kw, batch.deadline_s, hold, cap_frac, *args)
@@ -342,7 +341,6 @@ class MPC(SpatioTemporal):
         """As the base, with the MPC horizon."""
         super().prepare(ctx)
         self.horizon = max(1, min(ctx.n_steps, int(self.horizon_h * units.SECONDS_PER_HOUR // ctx.step_s)))
-        self.stride = max(1, int(np.ceil(self.horizon / MAX_CANDIDATES)))
 
     def commit_from(self, t: int, ctx: SimContext) -> int:
         """Only starts now are committed; later ones stay tentative."""

@@ -44,12 +44,14 @@ def _integral(prefix: FloatArray, w: FloatArray, s: int, x: float, step_s: float
 @numba.njit(cache=True)
 def plan_jobs(t0: int, n_steps: int, step_s: float, w: FloatArray, order: IntArray, submit_s: FloatArray,
               duration_s: FloatArray, power_kw: FloatArray, deadline_s: FloatArray, hold_until_s: FloatArray,
-              cap_frac: FloatArray, feasible: BoolArray, extra: FloatArray, max_wait_steps: IntArray, stride: int,
+              cap_frac: FloatArray, feasible: BoolArray, extra: FloatArray, max_wait_steps: IntArray,
+              max_candidates: int,
               cap_free_kw: FloatArray,
               planned_kw: FloatArray, commit_from: int, s_per_h: float
               ) -> tuple[IntArray, IntArray, FloatArray]:  # pragma: no cover - compiled
     """Plan jobs (in ``order``); returns site (-1 if none fits), start step and cost per job.
 
+    Each job's window of start steps is scanned every step, or strided to at most ``max_candidates`` starts.
     Jobs whose best start is at or after ``commit_from`` are *not* committed to ``planned_kw``
     (MPC uses this to keep future starts tentative); pass ``n_steps`` to commit everything.
     """
@@ -72,6 +74,7 @@ def plan_jobs(t0: int, n_steps: int, step_s: float, w: FloatArray, order: IntArr
         bs = -1
         bk = -1
         last_k = min(n_steps - 1, t0 + h - 1, t0 + max_wait_steps[j])
+        stride = max(1, (last_k - t0 + max_candidates) // max_candidates)  # ceil(window / max_candidates)
         for s in range(n_sites):
             if not feasible[j, s]:
                 continue
