@@ -11,17 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shulu.accounts.ledger import connect, metadata
+from shulu.accounts.ledger import connect
+from shulu.migrations import drop_all
 
 PG_URL = os.environ.get("SHULU_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
 
 
 def _fresh(url: str) -> Engine:
-    engine = connect(url)
-    metadata.drop_all(engine)
+    engine = sa.create_engine(url)
+    drop_all(engine)
     engine.dispose()
     return connect(url)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from factories import hand_accounts_scenario
 from typer.testing import CliRunner
 
+from factories import hand_accounts_scenario
 from shulu.accounts.scorecard import DEFAULT_WEIGHTS, parse_weights
 from shulu.cli import app
 from shulu.policies import get_policy

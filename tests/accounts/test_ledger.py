@@ -16,7 +16,6 @@ from shulu.accounts.ledger import (
     chain_hash,
     connect,
     entries_table,
-    metadata,
     post_entries,
     read_entries,
     verify,
@@ -31,6 +30,7 @@ from shulu.accounts.tenants import (
     write_statement,
 )
 from shulu.errors import InputError
+from shulu.migrations import drop_all
 
 
 def job(tenant: str = "x", month: str = "2025-03", job_id: str = "1", **v: float) -> dict[str, object]:
@@ -108,9 +108,9 @@ entry_values = st.fixed_dictionaries({
                                                                   HealthCheck.too_slow])
 @given(batches=st.lists(st.lists(entry_values, min_size=1, max_size=6), min_size=1, max_size=4))
 def test_round_trip_and_sums(db_url: str, batches: list[list[dict[str, object]]]) -> None:
-    eng = connect(db_url)
-    metadata.drop_all(eng)
-    eng.dispose()
+    raw = sa.create_engine(db_url)
+    drop_all(raw)
+    raw.dispose()
     eng = connect(db_url)
     posted = []
     for i, b in enumerate(batches):
@@ -178,3 +178,23 @@ def test_post_result_end_to_end(engine: Engine) -> None:
     assert b["emissions_market_kg"] == pytest.approx(3.0375 * 0.5)
     assert b["sci_kg_per_job"] == pytest.approx(3.0375 + 12.5)
     assert verify(engine).ok
+
+
+def test_migrations_create_upgrade_and_adopt_legacy_databases(tmp_path: object) -> None:
+    from shulu.accounts.ledger import metadata
+    from shulu.migrations import current
+
+    fresh = connect(f"sqlite:///{tmp_path}/fresh.db")  # type: ignore[str-bytes-safe]
+    assert current(fresh) == "0002"
+    # a database made before migrations (tables created directly) is stamped and upgraded, keeping its entries
+    legacy_url = f"sqlite:///{tmp_path}/legacy.db"  # type: ignore[str-bytes-safe]
+    raw = sa.create_engine(legacy_url)
+    metadata.create_all(raw)
+    with raw.begin() as conn:
+        conn.execute(sa.text("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0, :h)"),
+                     {"h": GENESIS_HASH})
+    post_entries(raw, [job(energy_kwh=1.0)], source="legacy")
+    eng = connect(legacy_url)
+    assert current(eng) == "0002"
+    assert verify(eng).ok and verify(eng).n_entries == 1
+    assert "service_jobs" in sa.inspect(eng).get_table_names()

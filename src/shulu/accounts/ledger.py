@@ -96,8 +96,12 @@ def connect(url: str | None = None) -> Engine:
     url = url or default_database_url()
     try:
         engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        from shulu.migrations import upgrade
+
+        upgrade(engine)
         with engine.begin() as conn:
-            metadata.create_all(conn)
             row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
             if row is None:
                 conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
@@ -108,12 +112,12 @@ def connect(url: str | None = None) -> Engine:
                 conn.execute(head_table.insert().values(id=1, last_seq=0, last_hash=GENESIS_HASH))
     except sa.exc.ArgumentError as exc:
         raise InputError(f"not a database URL: {url!r} ({exc})", field="--db") from None
+    except sa.exc.NoSuchModuleError as exc:
+        raise InputError(f"no database driver for {url!r} ({exc})", field="--db") from None
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise InputError(f"cannot open the database {_safe(url)}: {exc.orig}", field="--db") from None
     except sa.exc.IntegrityError:  # two processes creating the head row at once: the other one won
         pass
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
