@@ -78,7 +78,7 @@ class Attribution:
         if np.nanmax(err, initial=0.0) > rtol:
             r, c = (int(x) for x in np.unravel_index(int(np.nanargmax(err)), err.shape))
             raise AssertionError(f"attribution does not reconcile: site {want.index[r]!r} column "
-                                 f"{str(want.columns[c])}: jobs {got.to_numpy()[r, c]} vs total {want.to_numpy()[r, c]}")
+                                 f"{want.columns[c]!s}: jobs {got.to_numpy()[r, c]} vs total {want.to_numpy()[r, c]}")
 
 
 @numba.njit(cache=True)
