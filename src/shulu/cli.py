@@ -504,6 +504,32 @@ def scorecard_cmd(result_dir: Annotated[Path, typer.Argument(help="Result folder
         console.print(f"wrote {out}")
 
 
+@app.command("serve")
+@user_errors
+def serve_cmd(
+    scenario: Annotated[Path | None, typer.Option(help="Scenario folder to serve (default: $SHULU_SCENARIO, else "
+                                                       "the built-in China network for the current year).")] = None,
+    db: DbOption = None,
+    policy: Annotated[str | None, typer.Option(help="Placement policy (default: $SHULU_POLICY or "
+                                                    "spatio-temporal).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface (default: $SHULU_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: $SHULU_PORT or 8000).")] = None,
+) -> None:
+    """Run the placement service (FastAPI on uvicorn): /v1 API, Carbon Aware SDK routes, /metrics."""
+    from shulu.service.app import run
+    from shulu.service.settings import Settings
+
+    overrides: dict[str, Any] = {k: v for k, v in {"scenario": scenario, "database_url": db, "policy": policy, "host": host,
+                                   "port": port}.items() if v is not None}
+    try:
+        settings = Settings.model_validate(overrides)
+    except Exception as exc:  # pydantic's ValidationError: bad environment or option values
+        raise InputError(f"bad service settings: {exc}", field="settings") from None
+    console.print(f"serving on http://{settings.host}:{settings.port} (policy {settings.policy}); "
+                  f"docs at /docs")
+    run(settings)
+
+
 
 def main() -> None:
     """Entry point of the ``shulu`` script."""

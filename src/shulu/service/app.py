@@ -1,0 +1,85 @@
+"""The FastAPI application: routers, limits, errors, metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from shulu import __version__
+from shulu.errors import InputError
+from shulu.service.security import RateLimiter
+from shulu.service.settings import Settings
+from shulu.service.state import ServiceState
+
+
+def load_state(settings: Settings) -> ServiceState:
+    """Open the database (migrating it) and the served scenario."""
+    from shulu.accounts.ledger import connect
+
+    engine = connect(settings.database_url)
+    if settings.scenario is not None:
+        from shulu.io import load_scenario
+
+        scn = load_scenario(settings.scenario)
+    else:
+        import pandas as pd
+
+        from shulu.data.china import build_china_scenario
+
+        scn = build_china_scenario(settings.year or pd.Timestamp.now(tz="UTC").year, n_jobs=100)
+    return ServiceState(scn, engine, policy=settings.policy)
+
+
+def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
+    """The service as an ASGI app (``state`` for tests that build their own)."""
+    from shulu.service.routers import accounts, carbon_aware, health, jobs, sites, tenants
+
+    settings = settings or Settings()
+    app = FastAPI(title="shulu placement service", version=__version__,
+                  description="Carbon-aware placement and carbon accounts for data-center networks. The "
+                              "`/emissions` and `/locations` routes follow the Green Software Foundation's Carbon "
+                              "Aware SDK WebAPI; `/v1` is shulu's own API (Bearer API keys).")
+    app.state.settings = settings
+    app.state.svc = state if state is not None else load_state(settings)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_burst)
+    app.state.key_cache = {}
+    registry = CollectorRegistry()
+    app.state.registry = registry
+    requests = Counter("shulu_http_requests", "HTTP requests", ["route", "method", "status"], registry=registry)
+    latency = Histogram("shulu_http_request_seconds", "HTTP request latency [s]", ["route"], registry=registry,
+                        buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0))
+
+    @app.middleware("http")
+    async def limits_and_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        t = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return JSONResponse({"detail": f"request body larger than {settings.max_body_bytes} bytes"},
+                                status_code=413)
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(path, request.method, str(response.status_code)).inc()
+        latency.labels(path).observe(time.perf_counter() - t)
+        return response
+
+    @app.exception_handler(InputError)
+    async def input_error(_request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": [{"loc": [exc.field or "body"], "msg": str(exc), "type": "value_error"}]},
+                            status_code=422)
+
+    for r in (health.router, carbon_aware.router, jobs.router, accounts.router, sites.router, tenants.router):
+        app.include_router(r)
+    return app
+
+
+def run(settings: Settings, **uvicorn_kw: Any) -> None:
+    """Serve on uvicorn (one worker: placements are serialised in-process)."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", **uvicorn_kw)

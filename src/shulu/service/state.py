@@ -1,0 +1,227 @@
+"""What the running service holds: the served network and its signals, the policy, and the capacity plan.
+
+Live placement uses the simulator's own policy objects: a planner policy is prepared on the served scenario's
+context once, and every request is one :class:`~shulu.sim.policy.JobBatch` of one job placed from the request's
+step. The capacity plan (IT power of placed jobs per site and step) lives in the database as the placed jobs'
+rows; at start it is rebuilt from them, so a restart loses nothing. Placements are serialised by a lock: the plan
+is updated, the row committed, and only then is the answer sent — a placement whose commit fails is taken back out
+of the plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from shulu import units
+from shulu.errors import InputError
+from shulu.model.scenario import Scenario
+from shulu.model.workload import JOB_CLASSES
+from shulu.policies import get_policy
+from shulu.policies.aware import PlanningPolicy
+from shulu.service import tables
+from shulu.sim.engine import make_context
+from shulu.sim.policy import JobBatch, SimContext, SiteState
+
+
+class ConflictError(Exception):
+    """An idempotency key reused with a different request."""
+
+
+class NoCapacityError(Exception):
+    """No site within the job's latency limit has room for it before its deadline."""
+
+
+@dataclass
+class Placed:
+    """A placement and whether it was new."""
+
+    row: dict[str, Any]
+    created: bool
+
+
+class ServiceState:
+    """The served network, its policy and capacity plan, and the database."""
+
+    def __init__(self, scenario: Scenario, engine: Engine, policy: str = "spatio-temporal") -> None:
+        self.scenario = scenario
+        self.engine = engine
+        self.ctx: SimContext = make_context(scenario)
+        pol = get_policy(policy)
+        if not isinstance(pol, PlanningPolicy):
+            raise InputError(f"policy {policy!r} cannot place live jobs; use a planner policy such as "
+                             "spatio-temporal, greenest-now, wait-awhile or lowest-latency", field="policy")
+        self.policy = pol
+        pol.prepare(self.ctx)
+        self.lock = threading.Lock()
+        sites = scenario.network.sites
+        self.site_index = {s.id: i for i, s in enumerate(sites)}
+        self.region_index = {r: i for i, r in enumerate(self.ctx.region_ids)}
+        idle = np.array([s.server_idle_frac for s in sites])
+        self.marginal_pue = (1.0 - idle) * np.array([s.pue_design + s.pue_light_load_coef / 2 for s in sites])
+        self.rebuild()
+
+    # --- time ------------------------------------------------------------------------------------------------
+    @property
+    def start(self) -> pd.Timestamp:
+        """Start of the served horizon."""
+        return self.scenario.start
+
+    def step_of(self, when: pd.Timestamp) -> int:
+        """The step holding ``when``; :class:`InputError` outside the served horizon."""
+        t = pd.Timestamp(when).tz_convert("UTC")
+        if not self.scenario.start <= t < self.scenario.end:
+            raise InputError(f"time {t.isoformat()} is outside the served horizon "
+                             f"[{self.scenario.start.isoformat()}, {self.scenario.end.isoformat()})", field="time")
+        return int((t - self.scenario.start) // pd.Timedelta(seconds=self.ctx.step_s))
+
+    def time_of(self, step: int) -> pd.Timestamp:
+        """Start of a step."""
+        return self.scenario.start + pd.Timedelta(seconds=step * self.ctx.step_s)
+
+    def now(self) -> pd.Timestamp:
+        """The current time (UTC)."""
+        return pd.Timestamp.now(tz="UTC")
+
+    # --- the capacity plan -------------------------------------------------------------------------------------
+    def rebuild(self) -> int:
+        """Rebuild the plan from the placed jobs in the database; returns how many."""
+        planned = np.zeros_like(self.policy.planned_kw)
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(tables.jobs.c.site, tables.jobs.c.start_step, tables.jobs.c.end_step,
+                                          tables.jobs.c.power_kw)).all()
+        for site, a, b, p in rows:
+            if site in self.site_index:
+                planned[int(a):int(b), self.site_index[site]] += float(p)
+        self.policy.planned_kw[:] = planned
+        return len(rows)
+
+    # --- placing -----------------------------------------------------------------------------------------------
+    def _batch(self, req: dict[str, Any], submit: pd.Timestamp) -> JobBatch:
+        if req["origin"] not in self.region_index:
+            raise InputError(f"unknown origin {req['origin']!r}; expected one of {sorted(self.region_index)}",
+                             field="origin")
+        submit_s = (submit - self.start).total_seconds()
+        return JobBatch(index=np.zeros(1, dtype=np.int64), origin=np.array([self.region_index[req["origin"]]]),
+                        job_class=np.array([JOB_CLASSES.index(req["job_class"])]),
+                        arrival_step=np.array([self.step_of(submit)]), submit_s=np.array([submit_s]),
+                        duration_s=np.array([float(req["duration_s"])]), power_kw=np.array([float(req["power_kw"])]),
+                        slack_s=np.array([float(req["slack_s"])]),
+                        max_latency_ms=np.array([float(req["max_latency_ms"])]),
+                        data_gb=np.array([float(req["data_gb"])]),
+                        interruptible=np.array([bool(req["interruptible"])]))
+
+    def place(self, tenant: str, idempotency_key: str, req: dict[str, Any]) -> Placed:
+        """Place a job (or return the placement already made under the same idempotency key)."""
+        body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in req.items()}
+        request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        prior = self.get_by_key(tenant, idempotency_key)
+        if prior is not None:
+            if prior["request_hash"] != request_hash:
+                raise ConflictError("this Idempotency-Key was used with a different request")
+            return Placed(prior, False)
+        submit = pd.Timestamp(req["submit_time"]).tz_convert("UTC") if req.get("submit_time") else self.now()
+        batch = self._batch(req, submit)
+        with self.lock:
+            prior = self.get_by_key(tenant, idempotency_key)
+            if prior is not None:
+                return Placed(prior, False) if prior["request_hash"] == request_hash else self._conflict()
+            t = int(batch.arrival_step[0])
+            site, release = self.policy.place(batch, SiteState(step=t, free_kw=self.ctx.capacity_kw,
+                                                               queue_len=np.zeros(len(self.site_index), np.int64)),
+                                              self.ctx)
+            s, k = int(site[0]), max(int(release[0]), t)
+            start_s = max(k * self.ctx.step_s, float(batch.submit_s[0]))
+            end_s = start_s + float(batch.duration_s[0])
+            hold_s = float(batch.deadline_s[0]) if batch.interruptible[0] and self.policy.pauses else end_s
+            last = min(self.ctx.n_steps, math.ceil(max(end_s, hold_s) / self.ctx.step_s - 1e-9))
+            free = self.policy.cap_free_kw[k:last, s]
+            if (self.policy.planned_kw[k:last, s] > free + 1e-9).any():  # the planner found no room: refuse
+                self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
+                raise NoCapacityError("no site within the job's latency limit has room for it before its deadline")
+            row = self._row(tenant, idempotency_key, request_hash, req, batch, s, k, last, start_s, submit)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(tables.jobs.insert().values(**row))
+            except sa.exc.IntegrityError:
+                self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
+                prior = self.get_by_key(tenant, idempotency_key)
+                if prior is None:
+                    raise
+                return Placed(prior, False)
+            except Exception:
+                self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
+                raise
+            return Placed(row, True)
+
+    def _conflict(self) -> Placed:
+        raise ConflictError("this Idempotency-Key was used with a different request")
+
+    def _row(self, tenant: str, key: str, request_hash: str, req: dict[str, Any], batch: JobBatch, s: int, k: int,
+             last: int, start_s: float, submit: pd.Timestamp) -> dict[str, Any]:
+        dur_h = float(batch.duration_s[0]) / units.SECONDS_PER_HOUR
+        energy = float(batch.power_kw[0]) * dur_h * float(self.marginal_pue[s])
+        inten = self.ctx.signals["intensity_g_per_kwh"][k:max(last, k + 1), s]
+        emissions = energy * float(inten.mean()) / units.G_PER_KG if inten.size else 0.0
+        return {"id": str(uuid.uuid4()), "tenant": tenant, "idempotency_key": key, "request_hash": request_hash,
+                "status": "placed", "origin": req["origin"], "job_class": req["job_class"],
+                "site": self.ctx.site_ids[s], "submitted_at": submit.isoformat(),
+                "start_time": (self.start + pd.Timedelta(seconds=start_s)).isoformat(), "start_step": k,
+                "end_step": last, "power_kw": float(batch.power_kw[0]), "duration_s": float(batch.duration_s[0]),
+                "expected_energy_kwh": energy, "expected_emissions_kg": emissions,
+                "latency_ms": float(self.ctx.latency_ms[int(batch.origin[0]), s]), "actual_energy_kwh": None,
+                "actual_emissions_kg": None}
+
+    # --- reading -----------------------------------------------------------------------------------------------
+    def get_by_key(self, tenant: str, key: str) -> dict[str, Any] | None:
+        """The job a tenant placed under an idempotency key."""
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(tables.jobs).where(tables.jobs.c.tenant == tenant,
+                                                          tables.jobs.c.idempotency_key == key)).mappings().first()
+        return dict(r) if r else None
+
+    def get(self, tenant: str, job_id: str) -> dict[str, Any] | None:
+        """A tenant's job (None for another tenant's: they are indistinguishable from missing)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(tables.jobs).where(tables.jobs.c.id == job_id,
+                                                          tables.jobs.c.tenant == tenant)).mappings().first()
+        return dict(r) if r else None
+
+    def complete(self, tenant: str, job_id: str, energy_it_kwh: float) -> dict[str, Any] | None:
+        """Record a job's metered IT energy and post its footprint to the ledger (idempotent)."""
+        from shulu.accounts.ledger import post_entries
+
+        job = self.get(tenant, job_id)
+        if job is None or job["status"] == "completed":  # completing twice changes nothing
+            return job
+        s = self.site_index[job["site"]]
+        energy = energy_it_kwh * float(self.marginal_pue[s])
+        a, b = int(job["start_step"]), max(int(job["end_step"]), int(job["start_step"]) + 1)
+        inten = float(self.ctx.signals["intensity_g_per_kwh"][a:b, s].mean())
+        cfe = float(self.ctx.signals["grid_cfe_frac"][a:b, s].mean())
+        site = self.scenario.network.sites[s]
+        loc = energy * inten / units.G_PER_KG
+        month = str(job["start_time"])[:7]
+        post_entries(self.engine, [{
+            "kind": "job", "tenant": tenant, "month": month, "job_id": job_id, "site": job["site"],
+            "origin": job["origin"], "job_class": job["job_class"], "reference": "service",
+            "energy_it_kwh": energy_it_kwh, "energy_kwh": energy, "emissions_location_kg": loc,
+            "emissions_market_kg": loc * (1.0 - site.supply.green_purchase_frac), "cfe_kwh": energy * cfe,
+            "grid_import_kwh": energy, "embodied_kg": site.embodied_kgco2e_per_kw * float(job["power_kw"])
+            * float(job["duration_s"]) / units.SECONDS_PER_HOUR / (site.server_lifetime_years * units.HOURS_PER_YEAR),
+            "hours_reserved": float(job["duration_s"]) / units.SECONDS_PER_HOUR}], source=f"service job {job_id}")
+        # the ledger posting is idempotent by content, so a retry after a crash between the two writes is safe
+        with self.engine.begin() as conn:
+            conn.execute(tables.jobs.update().where(tables.jobs.c.id == job_id).values(
+                status="completed", actual_energy_kwh=energy, actual_emissions_kg=loc))
+        return self.get(tenant, job_id)
