@@ -20,6 +20,7 @@ BENCHES = [
      "bench_oracle"),
     ("B4/B5 scheduling on the China year (100,000 jobs): savings, gap to the oracle, decisions per second",
      "bench_scheduling"),
+    ("B5 over HTTP: durable placements per second, 50 concurrent clients on loopback", "bench_service"),
 ]
 CHILD = """
 import json, resource, sys
@@ -119,6 +120,12 @@ def write(results: dict[str, dict[str, object]]) -> None:
         lines += ["- B5 in-process decisions per second (the time inside `place`), 100,000-job year: "
                   + ", ".join(f"{k} {fmt(v)}" for k, v in rates.items()) + "; 1,000,000-job year: "
                   + ", ".join(f"{k} {fmt(v)}" for k, v in big.items()) + " (target >= 1M/s)."]
+    b5 = results.get("bench_service", {})
+    if isinstance(b5.get("sqlite"), dict):
+        parts = [f"{db} {fmt(v['placements_per_s'])}/s (p50 {fmt(v['p50_ms'])} ms, p99 {fmt(v['p99_ms'])} ms)"
+                 for db, v in b5.items() if isinstance(v, dict)]
+        lines += ["- B5 over HTTP, 50 concurrent clients, durable placements: " + "; ".join(parts)
+                  + " (target >= 1,000/s, p99 < 50 ms)."]
     lines.append("")
     for title, mod in BENCHES:
         lines += [f"## {title}", "", "| metric | value |", "|---|---|"]

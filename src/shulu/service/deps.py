@@ -10,7 +10,7 @@ from shulu.service.security import hash_key, same
 from shulu.service.state import ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     """The running service's state."""
     svc: ServiceState = request.app.state.svc
     return svc
@@ -31,7 +31,7 @@ def _limit(request: Request, key: str) -> None:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate limit exceeded", headers={"Retry-After": "1"})
 
 
-def current_tenant(request: Request, svc: State,
+async def current_tenant(request: Request, svc: State,
                    authorization: Annotated[str | None, Header(description="Bearer API key")] = None) -> str:
     """The tenant whose API key was sent (401 otherwise)."""
     key = _bearer(authorization)
@@ -48,7 +48,7 @@ def current_tenant(request: Request, svc: State,
     return tenant
 
 
-def require_admin(request: Request,
+async def require_admin(request: Request,
                   authorization: Annotated[str | None, Header(description="Bearer admin key")] = None) -> None:
     """Only the admin key (``SHULU_ADMIN_KEY``) passes."""
     key = _bearer(authorization)

@@ -125,17 +125,9 @@ class ServiceState:
         """Place a job (or return the placement already made under the same idempotency key)."""
         body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in req.items()}
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        prior = self.get_by_key(tenant, idempotency_key)
-        if prior is not None:
-            if prior["request_hash"] != request_hash:
-                raise ConflictError("this Idempotency-Key was used with a different request")
-            return Placed(prior, False)
         submit = pd.Timestamp(req["submit_time"]).tz_convert("UTC") if req.get("submit_time") else self.now()
         batch = self._batch(req, submit)
-        with self.lock:
-            prior = self.get_by_key(tenant, idempotency_key)
-            if prior is not None:
-                return Placed(prior, False) if prior["request_hash"] == request_hash else self._conflict()
+        with self.lock:  # a repeated key fails the insert below (unique per tenant); the plan is then undone
             t = int(batch.arrival_step[0])
             site, release = self.policy.place(batch, SiteState(step=t, free_kw=self.ctx.capacity_kw,
                                                                queue_len=np.zeros(len(self.site_index), np.int64)),
@@ -152,13 +144,13 @@ class ServiceState:
             row = self._row(tenant, idempotency_key, request_hash, req, batch, s, k, last, start_s, submit)
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(tables.jobs.insert().values(**row))
+                    conn.execute(tables.jobs.insert(), row)
             except sa.exc.IntegrityError:
                 self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
                 prior = self.get_by_key(tenant, idempotency_key)
                 if prior is None:
                     raise
-                return Placed(prior, False)
+                return Placed(prior, False) if prior["request_hash"] == request_hash else self._conflict()
             except Exception:
                 self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
                 raise

@@ -22,11 +22,14 @@ def public(row: dict[str, Any]) -> JobPublic:
              responses={200: {"description": "Already placed under this Idempotency-Key"},
                         409: {"description": "Idempotency-Key reused with a different request, or no capacity "
                                               "within the job's latency limit before its deadline"}})
-def place_job(body: JobCreate, svc: State, tenant: Tenant, response: Response,
+async def place_job(body: JobCreate, svc: State, tenant: Tenant, response: Response,
               idempotency_key: Annotated[str, Header(min_length=1, max_length=128,
                                                      description="Unique per job; a retry returns the same "
                                                                  "placement")]) -> JobPublic:
-    """Place a job: site, start time, expected energy, emissions and latency (durable before the answer)."""
+    """Place a job: site, start time, expected energy, emissions and latency (durable before the answer).
+
+    Runs on the event loop: placements are serialised anyway, and skipping the thread pool is faster.
+    """
     try:
         placed = svc.place(tenant, idempotency_key, body.model_dump())
     except (ConflictError, NoCapacityError) as exc:

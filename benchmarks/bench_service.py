@@ -1,0 +1,112 @@
+"""B5 over HTTP: durable placements per second and p50/p99 latency, 50 concurrent clients on loopback.
+
+A real ``shulu serve`` process (uvicorn, one worker) serves the China network; 50 asyncio clients each post jobs
+with their own Idempotency-Keys as fast as answers come back. Every 201 is a placement committed to the database
+before the answer. Run on SQLite (a file) and, where PostgreSQL can be started (``.ci/postgres.sh``), on PostgreSQL.
+Targets: >= 1,000 placements/s and p99 < 50 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+CLIENTS = 50
+PER_CLIENT = 60
+ADMIN = "bench-admin"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(db: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SHULU_ADMIN_KEY": ADMIN, "SHULU_RATE_LIMIT_PER_S": "1e6", "SHULU_RATE_BURST": "1000000"}
+    proc = subprocess.Popen([sys.executable, "-m", "shulu.cli", "serve", "--scenario", str(folder), "--db", db,
+                             "--port", str(port), "--policy", "spatio-temporal"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+async def _load(base: str, auth: dict[str, str], regions: list[str]) -> tuple[list[float], int, float]:
+    lat: list[float] = []
+    bad = 0
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as c:
+        async def one(n: int) -> None:
+            nonlocal bad
+            for i in range(PER_CLIENT):
+                body = {"origin": regions[(n + i) % len(regions)], "duration_s": 900.0, "power_kw": 0.01,
+                        "slack_s": 4 * 3600.0, "job_class": "warm", "submit_time": "2025-03-02T08:00:00Z"}
+                t = time.perf_counter()
+                r = await c.post("/v1/jobs", json=body, headers={**auth, "Idempotency-Key": f"{n}-{i}"})
+                lat.append(time.perf_counter() - t)
+                bad += r.status_code != 201
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(CLIENTS)))
+        return lat, bad, time.perf_counter() - t0
+
+
+def measure(db: str, folder: Path, regions: list[str]) -> dict[str, Any]:
+    """Throughput and latency of durable placements against one database."""
+    port = _port()
+    proc = _serve(db, port, folder)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        adm = {"Authorization": f"Bearer {ADMIN}"}
+        httpx.post(f"{base}/v1/tenants", json={"id": "bench"}, headers=adm)
+        key = httpx.post(f"{base}/v1/tenants/bench/keys", headers=adm).json()["key"]
+        lat, bad, wall = asyncio.run(_load(base, {"Authorization": f"Bearer {key}"}, regions))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    a = np.array(lat) * 1000
+    return {"placements": len(lat), "errors": bad, "placements_per_s": len(lat) / wall,
+            "p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99))}
+
+
+def run() -> dict[str, Any]:
+    """SQLite and, where it can be started, PostgreSQL."""
+    from shulu.data.china import build_china_scenario
+    from shulu.io import save_scenario
+
+    tmp = Path(tempfile.mkdtemp(prefix="shulu-bench-svc-"))
+    scn = build_china_scenario(2025, n_jobs=100, seed=1)
+    folder = save_scenario(scn, tmp / "china")
+    regions = scn.network.region_ids
+    out: dict[str, Any] = {"clients": CLIENTS, "sqlite": measure(f"sqlite:///{tmp / 'svc.db'}", folder, regions)}
+    try:
+        url = subprocess.run([str(ROOT / ".ci" / "postgres.sh")], capture_output=True, text=True, check=True,
+                             env={**os.environ, "SHULU_PG_PORT": "54331", "SHULU_PG_DIR": "/tmp/shulu-pg-bench"}
+                             ).stdout.strip()
+        out["postgresql"] = measure(url, folder, regions)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        out["postgresql"] = f"not run: {exc}"
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
