@@ -519,8 +519,8 @@ def serve_cmd(
     from shulu.service.app import run
     from shulu.service.settings import Settings
 
-    overrides: dict[str, Any] = {k: v for k, v in {"scenario": scenario, "database_url": db, "policy": policy, "host": host,
-                                   "port": port}.items() if v is not None}
+    given = {"scenario": scenario, "database_url": db, "policy": policy, "host": host, "port": port}
+    overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings.model_validate(overrides)
     except Exception as exc:  # pydantic's ValidationError: bad environment or option values
