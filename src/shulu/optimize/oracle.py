@@ -71,12 +71,19 @@ def cohorts(batch: JobBatch, step_s: float, n_steps: int, block_steps: int = 1) 
     # work that could still be done after the horizon, at full power, before the deadline
     after_h = np.maximum(batch.deadline_s - horizon_s, 0.0) / units.SECONDS_PER_HOUR
     owed = np.maximum(energy - batch.power_kw * after_h, 0.0)
-    key = pd.DataFrame({"origin": batch.origin, "lat": batch.max_latency_ms,
-                        "first": batch.arrival_step // block_steps, "last": last // block_steps})
-    codes, uniq = pd.MultiIndex.from_frame(key).factorize()
-    frame = pd.DataFrame({"cohort": codes, "power_kw": batch.power_kw, "owed_kwh": owed})
-    agg = frame.groupby("cohort").agg(power_kw=("power_kw", "sum"), owed_kwh=("owed_kwh", "sum"))
-    info = pd.DataFrame(list(uniq), columns=["origin", "lat", "first", "last"]).join(agg)
+    # one int64 key per job (numpy, not a pandas MultiIndex: this runs once per block length tried)
+    lat_vals, lat_code = np.unique(batch.max_latency_ms, return_inverse=True)
+    first_b, last_b = batch.arrival_step // block_steps, last // block_steps
+    n_b = int(max(n_steps // block_steps + 1, last_b.max(initial=0) + 1))
+    key = ((batch.origin.astype(np.int64) * len(lat_vals) + lat_code) * n_b + first_b) * n_b + last_b
+    uniq, codes = np.unique(key, return_inverse=True)
+    n_c = len(uniq)
+    rest, u_last = np.divmod(uniq, n_b)
+    rest, u_first = np.divmod(rest, n_b)
+    u_origin, u_lat = np.divmod(rest, len(lat_vals))
+    info = pd.DataFrame({"origin": u_origin, "lat": lat_vals[u_lat], "first": u_first, "last": u_last,
+                         "power_kw": np.bincount(codes, weights=batch.power_kw, minlength=n_c),
+                         "owed_kwh": np.bincount(codes, weights=owed, minlength=n_c)})
     return np.asarray(codes, dtype=np.int64), info
 
 
