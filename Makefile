@@ -19,6 +19,9 @@ demo: install
 	$(BIN)/shulu data china --year 2025 --jobs 100000 --out $(DEMO_DIR)/china-2025
 	$(BIN)/shulu info $(DEMO_DIR)/china-2025
 	$(BIN)/shulu simulate $(DEMO_DIR)/china-2025 --policy local --out $(DEMO_DIR)/run-local
+	$(BIN)/shulu compare $(DEMO_DIR)/china-2025 --policies local,greenest-now,spatio-temporal,renewable-following \
+		--out $(DEMO_DIR)/compare
+	$(BIN)/shulu report $(DEMO_DIR)/compare --out $(DEMO_DIR)/report.html
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

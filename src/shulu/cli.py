@@ -531,6 +531,22 @@ def serve_cmd(
 
 
 
+@app.command("report")
+@user_errors
+def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder or a comparison folder.")],
+               out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html")) -> None:
+    """One standalone HTML report (map, supply, intensity, policies, waits, scorecard, accounts) + PNG figures."""
+    from rich.progress import Progress
+
+    from shulu.report.html import write_report
+
+    steps = ["map", "supply", "intensity", "policies", "waits", "scorecard", "accounts"]
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("report", total=len(steps))
+        path, pngs = write_report(folder, out, progress=lambda _name: progress.advance(task))
+    console.print(f"wrote {path.resolve()} and {len(pngs)} PNG figures in {pngs[0].parent if pngs else '-'}")
+
+
 def main() -> None:
     """Entry point of the ``shulu`` script."""
     app()

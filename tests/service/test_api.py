@@ -157,7 +157,7 @@ def test_sites_health_metrics_openapi(client: TestClient, served: Scenario) -> N
     m = client.get("/metrics").text
     assert "shulu_http_requests_total" in m and 'route="/v1/sites"' in m
     spec = client.get("/openapi.json").json()
-    assert "/v1/jobs" in spec["paths"] and "/v1/accounts/me" in spec["paths"]
+    assert "/v1/jobs" in spec["paths"] and "/emissions/bylocation" in spec["paths"]
 
 
 def test_rate_limit(served: Scenario, tmp_path: object) -> None:

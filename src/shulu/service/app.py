@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -37,7 +38,10 @@ def load_state(settings: Settings) -> ServiceState:
 
 def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
     """The service as an ASGI app (``state`` for tests that build their own)."""
-    from shulu.service.routers import accounts, carbon_aware, health, jobs, sites, tenants
+    from fastapi.responses import FileResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from shulu.service.routers import accounts, carbon_aware, health, jobs, regions, sites, tenants
 
     settings = settings or Settings()
     app = FastAPI(title="shulu placement service", version=__version__,
@@ -73,8 +77,16 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         return JSONResponse({"detail": [{"loc": [exc.field or "body"], "msg": str(exc), "type": "value_error"}]},
                             status_code=422)
 
-    for r in (health.router, carbon_aware.router, jobs.router, accounts.router, sites.router, tenants.router):
+    for r in (health.router, carbon_aware.router, jobs.router, accounts.router, sites.router, regions.router,
+              tenants.router):
         app.include_router(r)
+    static = Path(__file__).resolve().parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(static / "index.html")
+
     return app
 
 

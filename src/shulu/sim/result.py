@@ -221,7 +221,10 @@ def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobE
         "jobs": n,
         # what carbon accounting needs of each site (capacity, embodied carbon, lifetimes), so a result folder
         # can be accounted without its scenario
-        "site_info": {s.id: {"hub": s.hub, "province": s.province, "grid_zone": s.grid_zone,
+        "region_info": {r.id: {"name": r.name, "lat_deg": r.lat_deg, "lon_deg": r.lon_deg}
+                        for r in scenario.network.demand_regions},
+        "site_info": {s.id: {"name": s.name, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg, "hub": s.hub,
+                             "province": s.province, "grid_zone": s.grid_zone,
                              "it_capacity_kw": s.it_capacity_kw,
                              "embodied_kgco2e_per_kw": s.embodied_kgco2e_per_kw,
                              "server_lifetime_years": s.server_lifetime_years,
