@@ -3,7 +3,8 @@
 A real ``shulu serve`` process (uvicorn, one worker) serves the China network; 50 asyncio clients each post jobs
 with their own Idempotency-Keys as fast as answers come back. Every 201 is a placement committed to the database
 before the answer. Run on SQLite (a file) and, where PostgreSQL can be started (``.ci/postgres.sh``), on PostgreSQL.
-Targets: >= 1,000 placements/s and p99 < 50 ms on 2 cores.
+Targets: >= 1,000 placements/s and p99 < 50 ms on 2 cores. The peer measured in the same run is the ceiling of
+the stack itself: a FastAPI endpoint that does nothing, on the same uvicorn, driven by the same clients.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def _load(base: str, auth: dict[str, str], regions: list[str]) -> tuple[li
                 t = time.perf_counter()
                 r = await c.post("/v1/jobs", json=body, headers={**auth, "Idempotency-Key": f"{n}-{i}"})
                 lat.append(time.perf_counter() - t)
-                bad += r.status_code != 201
+                bad += r.status_code not in (200, 201)
         t0 = time.perf_counter()
         await asyncio.gather(*(one(n) for n in range(CLIENTS)))
         return lat, bad, time.perf_counter() - t0
@@ -86,8 +87,41 @@ def measure(db: str, folder: Path, regions: list[str]) -> dict[str, Any]:
             "p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99))}
 
 
+TRIVIAL = """
+from fastapi import FastAPI
+app = FastAPI()
+
+
+@app.post("/v1/jobs")
+async def place(body: dict) -> dict:
+    return {"ok": True}
+"""
+
+
+def measure_trivial(tmp: Path) -> dict[str, Any]:
+    """The same load against an endpoint that does nothing: the HTTP stack's own ceiling here."""
+    (tmp / "trivial_app.py").write_text(TRIVIAL)
+    port = _port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "trivial_app:app", "--port", str(port),
+                             "--log-level", "warning"], cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                httpx.post(f"http://127.0.0.1:{port}/v1/jobs", json={}, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        lat, _bad, wall = asyncio.run(_load(f"http://127.0.0.1:{port}", {}, ["r"]))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    a = np.array(lat) * 1000
+    return {"requests_per_s": len(lat) / wall, "p50_ms": float(np.percentile(a, 50)),
+            "p99_ms": float(np.percentile(a, 99))}
+
+
 def run() -> dict[str, Any]:
-    """SQLite and, where it can be started, PostgreSQL."""
+    """SQLite and, where it can be started, PostgreSQL; and the empty-endpoint peer."""
     from shulu.data.china import build_china_scenario
     from shulu.io import save_scenario
 
@@ -96,6 +130,8 @@ def run() -> dict[str, Any]:
     folder = save_scenario(scn, tmp / "china")
     regions = scn.network.region_ids
     out: dict[str, Any] = {"clients": CLIENTS, "sqlite": measure(f"sqlite:///{tmp / 'svc.db'}", folder, regions)}
+    out["empty_endpoint_peer"] = measure_trivial(tmp)
+    out["sqlite_over_peer"] = out["sqlite"]["placements_per_s"] / out["empty_endpoint_peer"]["requests_per_s"]
     try:
         url = subprocess.run([str(ROOT / ".ci" / "postgres.sh")], capture_output=True, text=True, check=True,
                              env={**os.environ, "SHULU_PG_PORT": "54331", "SHULU_PG_DIR": "/tmp/shulu-pg-bench"}
