@@ -2,7 +2,7 @@
 
 * :func:`network_map` — hubs and demand regions on longitude/latitude axes, lines from each region to the sites
   that ran its work, width by IT energy moved;
-* :func:`supply_stack` — hourly supply per site over one week (grid, solar, wind, battery; curtailment below zero);
+* :func:`supply_stack` — hourly supply per site over one week (grid, solar, wind, battery; surplus below zero);
 * :func:`intensity_heatmap` — site x hour grid carbon intensity over the horizon;
 * :func:`policy_bars` — emissions and cost by policy, with the oracle's lower bound and the gap to it;
 * :func:`wait_distributions` — waiting times per policy.
@@ -69,14 +69,16 @@ def network_map(result: Result) -> Figure:
 def _busiest_week(result: Result) -> tuple[pd.Timestamp, pd.Timestamp]:
     s = result.sites
     t = pd.DatetimeIndex(s["time"])
-    by_day = s.assign(day=t.floor("D")).groupby("day")["curtailed_kw"].sum()
+    surplus = s["curtailed_kw"] + s["grid_export_kw"]
+    by_day = s.assign(day=t.floor("D"), surplus=surplus).groupby("day")["surplus"].sum()
     start = pd.Timestamp(str(by_day.idxmax())) if len(by_day) and by_day.max() > 0 else t.min()
     start = max(start, t.min())
     return start, min(start + pd.Timedelta(days=7), t.max())
 
 
 def supply_stack(result: Result) -> Figure:
-    """Hourly supply per site over the week with the most curtailment: grid, solar, wind, battery; curtailed < 0."""
+    """Hourly supply per site over the week with the most renewable surplus: grid, solar, wind, battery (they add
+    up to the site's demand); surplus exported or curtailed below zero."""
     s = result.sites
     start, end = _busiest_week(result)
     w = s[(pd.DatetimeIndex(s["time"]) >= start) & (pd.DatetimeIndex(s["time"]) < end)]
@@ -88,18 +90,23 @@ def supply_stack(result: Result) -> Figure:
     for ax, sid in zip(axes.flat, ids, strict=False):
         g = w[w["site"] == sid]
         t = pd.DatetimeIndex(g["time"])
-        used_solar = np.minimum(g["solar_kw"], g["renewable_used_kw"])
-        used_wind = np.maximum(g["renewable_used_kw"] - used_solar, 0.0)
-        ax.stackplot(t, g["grid_import_kw"], used_solar, used_wind, g["battery_discharge_kw"],
+        # renewables used directly = used - what went into the battery from them; split by each source's output
+        direct = np.maximum(g["renewable_used_kw"] - (g["battery_charge_kw"] - g["battery_grid_charge_kw"]), 0.0)
+        out = (g["solar_kw"] + g["wind_kw"]).to_numpy()
+        solar_share = np.divide(g["solar_kw"].to_numpy(), out, out=np.zeros(len(g)), where=out > 0)
+        ax.stackplot(t, g["grid_import_kw"] - g["battery_grid_charge_kw"], direct * solar_share,
+                     direct * (1 - solar_share), g["battery_discharge_kw"],
                      labels=["grid", "solar", "wind", "battery"], colors=[GREY, "#fbc02d", "#4fc3f7", "#8e24aa"])
-        ax.fill_between(t, 0, -g["curtailed_kw"], color="#e53935", alpha=0.6, label="curtailed")
+        ax.fill_between(t, 0, -(g["curtailed_kw"] + g["grid_export_kw"]), color="#e53935", alpha=0.6,
+                        label="exported or curtailed")
         ax.set_title(sid, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7, ncol=5, loc="upper left")
     fig.supylabel("power [kW]")
-    fig.suptitle(f"Hourly supply, week from {start:%Y-%m-%d} (the week with the most curtailment)", fontsize=10)
+    fig.suptitle(f"Hourly supply, week from {start:%Y-%m-%d} (the week with the most renewable surplus)",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

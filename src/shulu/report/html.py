@@ -132,7 +132,8 @@ def build_report(folder: str | os.PathLike[str],
 
 CAPTIONS = {"map": "The network: demand regions (squares) and sites (circles, coloured by mean grid intensity); "
                    "lines show where each region's work ran, width by IT energy.",
-            "supply": "Hourly supply stack per site for the week with the most curtailment (red: curtailed).",
+            "supply": "Hourly supply per site (grid, solar, wind, battery: adding up to demand) for the week with the "
+                      "most renewable surplus (red, below zero: exported or curtailed).",
             "intensity": "Grid carbon intensity, site x hour.",
             "policies": "Emissions (location- and market-based) and cost by policy; the dashed line is the oracle's "
                         "lower bound, labels the gap to it.",
