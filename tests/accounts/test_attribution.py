@@ -72,3 +72,17 @@ def test_old_results_without_site_info_are_refused() -> None:
     res.provenance.pop("site_info")
     with pytest.raises(InputError, match="site_info"):
         attribute(res)
+
+
+def test_requests_travel_from_workload_to_attribution(tmp_path: object) -> None:
+    from shulu.io import load_scenario, save_scenario
+    from shulu.model import Workload
+
+    scn = hand_scenario()
+    f = scn.workload.frame.copy()
+    f["requests"] = [1000.0, 0.0]
+    scn = load_scenario(save_scenario(scn.replace(workload=Workload.from_frame(f)), f"{tmp_path}/scn"))
+    att = attribute(simulate(scn, get_policy("local")))
+    assert att.jobs.set_index("job_id")["requests"].tolist() == [1000.0, 0.0]
+    with pytest.raises(Exception, match="requests"):
+        Workload.from_frame(f.assign(requests=[-1.0, 0.0]))

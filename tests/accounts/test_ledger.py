@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from shulu.accounts.ledger import (
     GENESIS_HASH,
+    canonical,
     chain_hash,
     connect,
     entries_table,
@@ -185,7 +186,7 @@ def test_migrations_create_upgrade_and_adopt_legacy_databases(tmp_path: object) 
     from shulu.migrations import current
 
     fresh = connect(f"sqlite:///{tmp_path}/fresh.db")  # type: ignore[str-bytes-safe]
-    assert current(fresh) == "0002"
+    assert current(fresh) == "0003"
     # a database made before migrations (tables created directly) is stamped and upgraded, keeping its entries
     legacy_url = f"sqlite:///{tmp_path}/legacy.db"  # type: ignore[str-bytes-safe]
     raw = sa.create_engine(legacy_url)
@@ -195,6 +196,21 @@ def test_migrations_create_upgrade_and_adopt_legacy_databases(tmp_path: object) 
                      {"h": GENESIS_HASH})
     post_entries(raw, [job(energy_kwh=1.0)], source="legacy")
     eng = connect(legacy_url)
-    assert current(eng) == "0002"
+    assert current(eng) == "0003"
     assert verify(eng).ok and verify(eng).n_entries == 1
     assert "service_jobs" in sa.inspect(eng).get_table_names()
+
+
+def test_sci_per_request_and_older_chains_still_verify(engine: Engine) -> None:
+    # entries without requests hash exactly as before the column existed (canonical form unchanged)
+    e = job(energy_kwh=2.0)
+    assert "requests" not in canonical(1, e)
+    assert canonical(1, {**e, "requests": 0.0}) == canonical(1, e)
+    assert canonical(1, {**e, "requests": 5.0}) != canonical(1, e)
+    # SCI per request over the jobs that count requests: (3 + 1) kg / 400 requests; the other job is left out
+    post_entries(engine, [job(job_id="a", emissions_location_kg=3.0, embodied_kg=1.0, requests=400.0),
+                          job(job_id="b", emissions_location_kg=10.0, embodied_kg=1.0)], source="t")
+    b = balances(engine, "x").iloc[0]
+    assert b["requests"] == 400.0
+    assert b["sci_kg_per_request"] == pytest.approx(4.0 / 400)
+    assert verify(engine).ok

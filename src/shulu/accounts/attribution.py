@@ -130,7 +130,8 @@ def attribute(result: Result, lifecycle: Lifecycle | None = None) -> Attribution
     Attribution
         ``jobs`` has one row per job: ``job_id, tenant, origin, site, job_class, device, start_time, end_time,
         month`` and the quantities of :data:`ADDITIVE` plus ``embodied_kg`` (gross, own + idle + battery),
-        ``embodied_net_kg``, ``transfer_energy_kwh``, ``transfer_emissions_kg``, ``gpu_hours``, ``hours_reserved``.
+        ``embodied_net_kg``, ``transfer_energy_kwh``, ``transfer_emissions_kg``, ``gpu_hours``, ``hours_reserved``,
+        ``requests``.
     """
     lc = lifecycle or load_lifecycle()
     prov = result.provenance
@@ -280,6 +281,7 @@ def attribute(result: Result, lifecycle: Lifecycle | None = None) -> Attribution
     i_job = np.where(held, intensity[t_idx, np.maximum(site, 0)], 0.0) if T else np.zeros(n)
     out["transfer_energy_kwh"] = jobs["transfer_energy_kwh"].to_numpy(np.float64)
     out["transfer_emissions_kg"] = out["transfer_energy_kwh"] * i_job / units.G_PER_KG
+    out["requests"] = jobs["requests"].to_numpy(np.float64) if "requests" in jobs else np.zeros(n)
     out["gpu_hours"] = np.where(jobs["device"].astype(str).to_numpy() == "gpu",
                                 reserved_h * power / lc.gpu_kw_per_gpu, 0.0)
 

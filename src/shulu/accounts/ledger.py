@@ -30,7 +30,7 @@ from shulu.errors import InputError
 
 #: Environment variable naming the database (a SQLAlchemy URL).
 DATABASE_URL_ENV = "SHULU_DATABASE_URL"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # the Alembic revision is the schema version that matters
 GENESIS_HASH = "0" * 64
 
 #: Ledger entry fields after the identity columns, in hash order: (name, unit).
@@ -40,6 +40,9 @@ ENTRY_VALUES: tuple[tuple[str, str], ...] = (
     ("embodied_kg", "kgCO2e"), ("embodied_net_kg", "kgCO2e"), ("transfer_energy_kwh", "kWh"),
     ("transfer_emissions_kg", "kgCO2"), ("gpu_hours", "h"), ("hours_reserved", "h"), ("certificate_kwh", "kWh"),
 )
+#: Values added after the first schema: they enter an entry's hash only when non-zero, so chains written before
+#: they existed still verify.
+LATER_VALUES: tuple[tuple[str, str], ...] = (("requests", "-"),)
 ENTRY_KEYS: tuple[str, ...] = ("kind", "tenant", "month", "job_id", "site", "origin", "job_class", "reference")
 #: Entry kinds: a job's attributed footprint, a site's unallocated remainder, a green purchase.
 KINDS = ("job", "unallocated", "purchase")
@@ -64,6 +67,7 @@ entries_table = sa.Table(
     sa.Column("site", sa.String(128), nullable=False), sa.Column("origin", sa.String(128), nullable=False),
     sa.Column("job_class", sa.String(32), nullable=False), sa.Column("reference", sa.String(256), nullable=False),
     *(sa.Column(name, sa.Float(precision=53), nullable=False) for name, _ in ENTRY_VALUES),
+    *(sa.Column(name, sa.Float(precision=53), nullable=False, server_default="0") for name, _ in LATER_VALUES),
     sa.Column("prev_hash", sa.String(64), nullable=False), sa.Column("entry_hash", sa.String(64), nullable=False),
     sa.Index("ix_ledger_entries_tenant_month", "tenant", "month"))
 tenants_table = sa.Table(
@@ -148,6 +152,7 @@ def canonical(seq: int, entry: dict[str, Any]) -> str:
     """
     vals: list[Any] = [seq, *(str(entry.get(k, "")) for k in ENTRY_KEYS)]
     vals += [float(entry.get(k, 0.0)) for k, _ in ENTRY_VALUES]
+    vals += [[k, float(entry[k])] for k, _ in LATER_VALUES if float(entry.get(k, 0.0) or 0.0) != 0.0]
     return json.dumps(vals, separators=(",", ":"), allow_nan=False)
 
 
@@ -187,7 +192,7 @@ def _clean(entry: dict[str, Any]) -> dict[str, Any]:
         raise InputError(f"unknown ledger entry kind {out['kind']!r}; expected one of {KINDS}", field="kind")
     if not out["tenant"]:
         raise InputError("a ledger entry needs a tenant", field="tenant")
-    for k, _ in ENTRY_VALUES:
+    for k, _ in (*ENTRY_VALUES, *LATER_VALUES):
         v = float(entry.get(k, 0.0) or 0.0)
         if v != v or v in (float("inf"), float("-inf")):
             raise InputError(f"ledger value {k} must be finite, got {v}", field=k)
@@ -238,7 +243,8 @@ def verify(engine: Engine, *, max_problems: int = 20) -> VerifyReport:
     """Recompute the chain; list every changed, reordered or missing entry (up to ``max_problems``)."""
     problems: list[str] = []
     cols = [entries_table.c.seq, *(entries_table.c[k] for k in ENTRY_KEYS),
-            *(entries_table.c[k] for k, _ in ENTRY_VALUES), entries_table.c.prev_hash, entries_table.c.entry_hash]
+            *(entries_table.c[k] for k, _ in (*ENTRY_VALUES, *LATER_VALUES)), entries_table.c.prev_hash,
+            entries_table.c.entry_hash]
     with engine.connect() as conn:
         head = conn.execute(sa.select(head_table.c.last_seq, head_table.c.last_hash)).one()
         result = conn.execution_options(stream_results=True, yield_per=10_000).execute(
@@ -253,7 +259,7 @@ def verify(engine: Engine, *, max_problems: int = 20) -> VerifyReport:
                                 + " missing (deleted)")
             if m["prev_hash"] != h:
                 problems.append(f"entry {seq}: prev_hash does not match the entry before it (reordered or deleted)")
-            entry = {k: m[k] for k in ENTRY_KEYS} | {k: m[k] for k, _ in ENTRY_VALUES}
+            entry = {k: m[k] for k in ENTRY_KEYS} | {k: m[k] for k, _ in (*ENTRY_VALUES, *LATER_VALUES)}
             if chain_hash(m["prev_hash"], seq, entry) != m["entry_hash"]:
                 problems.append(f"entry {seq}: contents changed (hash mismatch)")
             h = m["entry_hash"]

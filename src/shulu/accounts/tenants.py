@@ -8,7 +8,8 @@ Figures by tenant and month:
   ``market_after = market x max(0, 1 - certificate_kwh / energy_kwh)``. Location- and market-based are shown side by
   side and never added;
 * **SCI** (ISO/IEC 21031) — ``(E x I + M) / R`` with location-based operational emissions and gross embodied carbon;
-  certificates and recycling credits never lower it. ``R`` is one job, or one GPU-hour over the GPU jobs;
+  certificates and recycling credits never lower it. ``R`` is one job, one GPU-hour over the GPU jobs, or one
+  request over the jobs that count requests (the workload's optional ``requests`` column);
 * **embodied** carbon gross and net of the end-of-life recycling credit (gross always shown).
 """
 
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shulu.accounts.attribution import Attribution, attribute
-from shulu.accounts.ledger import ENTRY_VALUES, PostReport, post_entries, read_entries, tenants_table
+from shulu.accounts.ledger import ENTRY_VALUES, LATER_VALUES, PostReport, post_entries, read_entries, tenants_table
 from shulu.errors import InputError
 from shulu.sim.result import Result
 
@@ -47,7 +48,7 @@ def entries_from_attribution(att: Attribution) -> list[dict[str, Any]]:
     j = att.jobs
     keep = (j["energy_kwh"].to_numpy() > 0) | (j["embodied_kg"].to_numpy() > 0)
     j = j.loc[keep]
-    values = [k for k, _ in ENTRY_VALUES if k in j.columns]
+    values = [k for k, _ in (*ENTRY_VALUES, *LATER_VALUES) if k in j.columns]
     frame = pd.DataFrame({"kind": "job", "tenant": j["tenant"].astype(str), "month": j["month"].astype(str),
                           "job_id": j["job_id"].astype(str), "site": j["site"].astype(str),
                           "origin": j["origin"].astype(str), "job_class": j["job_class"].astype(str),
@@ -118,6 +119,8 @@ def _summarise(e: pd.DataFrame) -> dict[str, float]:
     emb = float(jobs["embodied_kg"].sum())
     n = len(jobs)
     gpu_h = float(gpu["gpu_hours"].sum())
+    served = jobs[jobs["requests"] > 0] if "requests" in jobs else jobs.iloc[0:0]
+    n_req = float(served["requests"].sum()) if len(served) else 0.0
     return {
         "jobs": float(n), "energy_it_kwh": float(jobs["energy_it_kwh"].sum()), "energy_kwh": energy,
         "emissions_location_kg": loc, "emissions_market_site_kg": market,
@@ -129,6 +132,9 @@ def _summarise(e: pd.DataFrame) -> dict[str, float]:
         "sci_kg_per_job": (loc + emb) / n if n else float("nan"),
         "sci_kg_per_gpu_hour": float(gpu["emissions_location_kg"].sum() + gpu["embodied_kg"].sum()) / gpu_h
         if gpu_h > 0 else float("nan"),
+        "requests": n_req,
+        "sci_kg_per_request": float(served["emissions_location_kg"].sum() + served["embodied_kg"].sum()) / n_req
+        if n_req > 0 else float("nan"),
     }
 
 

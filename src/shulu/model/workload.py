@@ -56,6 +56,11 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("job_class", "category", "-", "realtime, warm or cold"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in JOB_COLUMNS)
+#: Optional columns: kept when given, absent otherwise (readers use their default).
+OPTIONAL_COLUMNS: tuple[Column, ...] = (
+    Column("requests", "float", "-", "Requests the job serves, for SCI per request (0: not counted)"),
+)
+OPTIONAL_NAMES: tuple[str, ...] = tuple(c.name for c in OPTIONAL_COLUMNS)
 _NONNEG = {"slack_s", "data_gb"}
 _POSITIVE = {"duration_s", "power_kw", "max_latency_ms"}
 
@@ -93,7 +98,7 @@ class Workload:
         if missing:
             raise InputError(f"missing column(s) {missing}; expected columns {list(COLUMN_NAMES)}",
                              file=file, field=missing[0])
-        extra = [c for c in df.columns if c not in COLUMN_NAMES]
+        extra = [c for c in df.columns if c not in COLUMN_NAMES and c not in OPTIONAL_NAMES]
         if extra:
             raise InputError(f"unexpected column(s) {extra}; expected columns {list(COLUMN_NAMES)}",
                              file=file, field=str(extra[0]))
@@ -156,6 +161,15 @@ class Workload:
                     out[col.name] = pd.Categorical(vals, categories=list(allowed))
                 else:
                     out[col.name] = vals.to_numpy(dtype=object)
+        for col in OPTIONAL_COLUMNS:
+            if col.name in df.columns:
+                req = pd.to_numeric(df[col.name], errors="coerce").to_numpy(dtype=np.float64)
+                badm = ~(req >= 0) | ~np.isfinite(req)
+                if badm.any():
+                    i = _row_of(badm)
+                    raise InputError(f"expected a finite number >= 0, got {df[col.name].iloc[i]!r}", file=file,
+                                     field=col.name, row=i)
+                out[col.name] = req
         frame = pd.DataFrame(out, index=pd.RangeIndex(n))
         if n and frame["job_id"].duplicated().any():
             i = _row_of(frame["job_id"].duplicated().to_numpy())

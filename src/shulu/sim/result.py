@@ -175,6 +175,7 @@ def build_result(scenario: Scenario, ctx: SimContext, batch: JobBatch, eng: JobE
         "energy_it_kwh": eng.energy_kwh, "latency_ms": lat, "max_latency_ms": batch.max_latency_ms,
         "latency_ok": latency_ok, "deadline_met": ~late, "finished": finished, "data_gb": batch.data_gb,
         "transfer_energy_kwh": transfer_kwh,
+        "requests": f["requests"].to_numpy(np.float64) if "requests" in f else np.zeros(n),
     })
 
     # --- summary
