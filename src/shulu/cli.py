@@ -26,8 +26,8 @@ from shulu.model.scenario import Scenario
 
 app = typer.Typer(help="shulu (数绿): make computing follow green power.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-data_app = typer.Typer(help="Built-in datasets.", no_args_is_help=True)
-trace_app = typer.Typer(help="Workload traces: synthesise.", no_args_is_help=True)
+data_app = typer.Typer(help="Built-in datasets; carbon intensity import and fetch.", no_args_is_help=True)
+trace_app = typer.Typer(help="Workload traces: synthesise and import.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(trace_app, name="trace")
 
@@ -337,6 +337,7 @@ def comparison_table(df: pd.DataFrame, title: str) -> Table:
         t.add_row(*cells)
     return t
 
+
 # --- carbon accounts -------------------------------------------------------------------------------------------
 accounts_app = typer.Typer(help="Carbon accounts: post results to the hash-chained ledger, tenant balances, "
                                 "statements, verification.", no_args_is_help=True)
@@ -531,6 +532,199 @@ def serve_cmd(
 
 
 
+# --- real data in: carbon-intensity import, traces, forecast back-tests ----------------------------------------
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise InputError(f"expected SITE=ZONE, got {item!r}", field=option)
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+@data_app.command("import")
+@user_errors
+def data_import(
+    file: Annotated[Path, typer.Argument(help="Input file.")],
+    out: Annotated[Path, typer.Option("--out", help="Tidy output table (.parquet or .csv).")],
+    fmt: Annotated[str, typer.Option("--format", help="electricitymaps-csv, electricitymaps-json, watttime-json, "
+                                                      "casdk-json or csv.")],
+    basis: Annotated[str, typer.Option(help="Electricity Maps CSV: direct or lifecycle intensity.")] = "direct",
+    unit: Annotated[str | None, typer.Option(help="casdk-json Rating unit / csv value unit (e.g. g/kWh, "
+                                                  "lbs/MWh, kg/kWh).")] = None,
+    time_col: Annotated[str, typer.Option("--time-col", help="csv: time column.")] = "time",
+    value_col: Annotated[str, typer.Option("--value-col", help="csv: intensity column.")] = "intensity_g_per_kwh",
+    zone_col: Annotated[str | None, typer.Option("--zone-col", help="csv: zone column.")] = None,
+    zone: Annotated[str | None, typer.Option("--zone", help="csv: one zone for the whole file.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="csv: time zone of naive timestamps.")] = None,
+) -> None:
+    """Import carbon intensity into a tidy table: time (UTC), zone, intensity_g_per_kwh and what the source has."""
+    from shulu.ingest.carbon import read_carbon
+    from shulu.ingest.carbon.generic import ColumnMapping
+    from shulu.ingest.carbon.tidy import step_s as table_step
+    from shulu.ingest.common import write_table
+
+    mapping = ColumnMapping(time=time_col, value=value_col, zone_column=zone_col, zone=zone, unit=unit, tz=tz)
+    df = read_carbon(fmt, file, basis=basis, unit=unit, mapping=mapping)
+    write_table(df, out)
+    step = table_step(df)
+    zones = ", ".join(sorted(df["zone"].unique()))
+    console.print(f"Wrote {len(df):,} values ({zones}; {df['time'].min()} .. {df['time'].max()}"
+                  f"{f', every {step:g} s' if step else ''}) to {out}")
+
+
+@data_app.command("fetch")
+@user_errors
+def data_fetch(
+    zone: Annotated[str, typer.Argument(help="Zone (our name; providers map it with their 'zones').")],
+    config: Annotated[Path, typer.Option("--config", help="Provider configuration (YAML).")],
+    start: Annotated[str, typer.Option(help="Start, ISO 8601 with timezone.")],
+    end: Annotated[str, typer.Option(help="End (exclusive), ISO 8601 with timezone.")],
+    out: Annotated[Path, typer.Option("--out", help="Tidy output table (.parquet or .csv).")],
+) -> None:
+    """Fetch carbon intensity from the configured providers, in order, through the on-disk cache."""
+    import yaml
+
+    from shulu.ingest.carbon.providers import chain_from_config
+    from shulu.ingest.common import write_table
+
+    try:
+        cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(config)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", file=str(config)) from None
+    if not isinstance(cfg, dict):
+        raise InputError("expected a mapping", file=str(config))
+    try:
+        chain = chain_from_config(cfg, base=config.parent)
+    except InputError as exc:
+        raise exc.with_file(str(config)) from None
+    df = chain.fetch(zone, start, end)
+    write_table(df, out)
+    who = next(name for name, msg in chain.log if msg in ("ok", "cache"))
+    console.print(f"Wrote {len(df):,} values for {zone} from {who} to {out}")
+
+
+@data_app.command("use-intensity")
+@user_errors
+def data_use_intensity(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    table: Annotated[Path, typer.Argument(help="Imported carbon table (shulu data import output).")],
+    site: Annotated[list[str], typer.Option("--site", help="SITE=ZONE: the site takes that zone's series "
+                                                           "(repeatable).")],
+    out: Annotated[Path, typer.Option("--out", help="Scenario folder to write.")],
+    align: Annotated[str, typer.Option(help="exact (same instants) or year (same calendar position in the "
+                                            "series' year).")] = "exact",
+) -> None:
+    """Write a copy of a scenario whose sites' grid intensity comes from an imported carbon table."""
+    from shulu.ingest.carbon.scenario import apply_intensity
+
+    scn = load_scenario(scenario)
+    try:
+        df = pd.read_parquet(table) if table.suffix == ".parquet" else pd.read_csv(table)
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(table)) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"could not read table: {exc}", file=str(table)) from None
+    for col in ("time", "zone", "intensity_g_per_kwh"):
+        if col not in df.columns:
+            raise InputError(f"missing column {col!r}; expected a table written by 'shulu data import'",
+                             file=str(table), field=col)
+    df["time"] = pd.to_datetime(df["time"], utc=True, format="ISO8601")
+    signals = apply_intensity(scn.signals, df, _pairs(site, "--site"), align=align, file=str(table))
+    new = scn.replace(signals=signals, description=f"{scn.description} [intensity from {table.name}]".strip())
+    save_scenario(new, out)
+    console.print(f"Wrote scenario {new.name} with imported intensity for {', '.join(_pairs(site, '--site'))} "
+                  f"to {out}")
+
+
+@trace_app.command("import")
+@user_errors
+def trace_import(
+    file: Annotated[Path, typer.Argument(help="Trace file.")],
+    out: Annotated[Path, typer.Option("--out", help="Workload table (.parquet streamed; .csv in memory).")],
+    fmt: Annotated[str, typer.Option("--format", help="alibaba2018, pai2020, google2019 or azure.")],
+    scenario: Annotated[Path | None, typer.Option(help="Scenario folder: draw origins from its demand regions "
+                                                       "by weight, start at its start, keep its horizon.")] = None,
+    origin: Annotated[list[str] | None, typer.Option(help="Demand region(s) the jobs come from (repeatable; "
+                                                         "default: the scenario's, else 'trace').")] = None,
+    time_zero: Annotated[str | None, typer.Option("--time-zero", help="Instant trace second 0 maps to (default: "
+                                                                      "the scenario's start, else the format's).")]
+    = None,
+    seed: Annotated[int, typer.Option(help="Seed of the origin draw.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Keep at most this many jobs.")] = None,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read at a time.")] = 200_000,
+    assumptions: Annotated[Path | None, typer.Option(help="Assumptions YAML (default: the built-in one).")] = None,
+) -> None:
+    """Import a public workload trace as a shulu workload table, chunk by chunk."""
+    from shulu.ingest.assumptions import load_assumptions
+    from shulu.ingest.traces import TRACE_FORMATS, TraceOptions, import_trace
+
+    if fmt not in TRACE_FORMATS:
+        raise InputError(f"unknown trace format {fmt!r}; expected one of {list(TRACE_FORMATS)}", field="--format")
+    kw: dict[str, Any] = {"seed": seed, "limit": limit, "chunk_rows": chunk_rows,
+                          "assumptions": load_assumptions(assumptions)}
+    if scenario is not None:
+        scn = load_scenario(scenario)
+        regions = scn.network.demand_regions
+        kw.update(origins=[r.id for r in regions], weights=[r.weight_frac for r in regions], start=scn.start,
+                  end=scn.end, time_zero=scn.start)
+    if origin:
+        kw.update(origins=origin, weights=None)
+    if time_zero is not None:
+        kw["time_zero"] = time_zero
+    with console.status(f"Importing {file} ({fmt})..."):
+        report = import_trace(fmt, file, out, TraceOptions(**kw))
+    console.print(f"Wrote {report.jobs:,} jobs to {out} ({report.summary()})")
+
+
+forecast_app = typer.Typer(help="Forecasts: back-test the forecasters on a scenario's signals.",
+                           no_args_is_help=True)
+app.add_typer(forecast_app, name="forecast")
+
+
+@forecast_app.command("backtest")
+@user_errors
+def forecast_backtest(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for backtest.csv.")],
+    var: Annotated[str, typer.Option(help="Signal to forecast.")] = "intensity_g_per_kwh",
+    site: Annotated[list[str] | None, typer.Option(help="Site(s) to score (repeatable; default all).")] = None,
+    models: Annotated[str, typer.Option(help="Comma-separated forecasters, NAME[:KEY=VALUE...].")]
+    = "persistence,seasonal-naive,linear,gbm",
+    horizon_h: Annotated[float, typer.Option("--horizon-h", help="Hours ahead [h].")] = 24.0,
+    every_h: Annotated[float, typer.Option("--every-h", help="Hours between forecasts [h].")] = 24.0,
+    start_h: Annotated[float, typer.Option("--start-h", help="First forecast after this many hours [h].")]
+    = 28 * 24.0,
+) -> None:
+    """Back-test forecasters on one signal: MAPE, MAE, RMSE and pinball loss per model and site."""
+    from shulu.forecast.backtest import backtest, parse_models
+    from shulu.ingest.common import write_table
+
+    scn = load_scenario(scenario)
+    if var not in scn.signals.frames:
+        raise InputError(f"no signal {var!r} in this scenario; it has {list(scn.signals.frames)}", field="--var")
+    frame = scn.signals[var]
+    sites = site or scn.signals.sites
+    unknown = [s for s in sites if s not in scn.signals.sites]
+    if unknown:
+        raise InputError(f"unknown site {unknown[0]!r}; expected one of {scn.signals.sites}", field="--site")
+    forecasters = parse_models(models)
+    with console.status(f"Back-testing {', '.join(forecasters)} on {var}..."):
+        df = backtest(frame[sites].to_numpy(dtype=np.float64), forecasters, step_s=scn.step_s, sites=sites,
+                      var=var, horizon_h=horizon_h, every_h=every_h, start_h=start_h)
+    path = write_table(df, out / "backtest.csv")
+    t = Table(title=f"{scn.name}: {var}, {horizon_h:g} h ahead (all sites)")
+    for col in ("model", "MAPE", "nMAE", "MAE", "RMSE", "pinball (mean)", "80% band"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for _, row in df[df["site"] == "all"].iterrows():
+        t.add_row(str(row["model"]), f"{row['mape_frac']:.1%}", f"{row['nmae_frac']:.1%}", f"{row['mae']:.4g}",
+                  f"{row['rmse']:.4g}", f"{row['pinball_mean']:.4g}", f"{row['coverage_80_frac']:.0%}")
+    console.print(t)
+    console.print(f"Wrote {path}")
+
 @app.command("report")
 @user_errors
 def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder or a comparison folder.")],
@@ -545,6 +739,7 @@ def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder or a
         task = progress.add_task("report", total=len(steps))
         path, pngs = write_report(folder, out, progress=lambda _name: progress.advance(task))
     console.print(f"wrote {path.resolve()} and {len(pngs)} PNG figures in {pngs[0].parent if pngs else '-'}")
+
 
 
 def main() -> None:

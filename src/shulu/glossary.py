@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
+from shulu.forecast.backtest import BACKTEST_COLUMNS
+from shulu.ingest.carbon.tidy import CARBON_COLUMNS
 from shulu.model.network import DemandRegion, Link
 from shulu.model.schema import glossary_rows
 from shulu.model.signals import SIGNAL_VARS
@@ -92,6 +94,11 @@ def render() -> str:
     lines += _table(((f"`{n}`", u, d) for n, u, d in COMPARISON_QUANTITIES), ("name", "unit", "description"))
     lines += ["", "## Results: sites.parquet (per time and site)", ""]
     lines += _table(((f"`{n}`", u, d) for n, u, d in SITE_SERIES_QUANTITIES), ("column", "unit", "description"))
+    lines += ["", "## Imported carbon intensity (shulu data import)", ""]
+    lines += _table(((f"`{c.name}`", c.unit, c.description) for c in CARBON_COLUMNS), ("column", "unit", "description"))
+    lines += ["", "## Forecast back-test: backtest.csv (beyond model, var, site)", ""]
+    lines += _table(((f"`{m.name}`", m.unit, m.description) for m in BACKTEST_COLUMNS),
+                    ("column", "unit", "description"))
     lines.append("")
     return "\n".join(lines)
 

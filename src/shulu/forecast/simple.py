@@ -150,7 +150,8 @@ FORECASTERS: dict[str, type[Forecaster]] = {c.name: c for c in (Perfect, Persist
 
 
 def get_forecaster(name: str, **params: float) -> Forecaster:
-    """A forecaster by name (``perfect``, ``persistence``, ``seasonal-naive``, ``noisy``)."""
+    """A forecaster by name (``perfect``, ``persistence``, ``seasonal-naive``, ``noisy``; ``linear`` and ``gbm`` once
+    :mod:`shulu.forecast` is imported)."""
     if name not in FORECASTERS:
         raise InputError(f"unknown forecast {name!r}; expected one of {sorted(FORECASTERS)}", field="forecast")
     try:
