@@ -188,7 +188,12 @@ def test_any_mix_is_calibrated_exactly(seed: int, factor: float, fossil: float) 
     gen = grid.generation_mix(idx, lon_deg=105.0, shares=shares, solar_cf=sol, wind_cf=wnd, rng=rng)
     assert gen.to_numpy().min() >= 0.0
     share = gen.sum() / gen.to_numpy().sum()
-    assert share["coal"] + share["gas"] == pytest.approx(fossil, abs=1e-6)
+    # the fossil share is kept exactly unless no boost <= MAX_CLEAN_BOOST can deliver the non-fossil share (the
+    # module's documented deviation, e.g. a mostly-solar clean part at high share): then fossil ends above it
+    got = share["coal"] + share["gas"]
+    assert got >= fossil - 1e-6
+    if fossil >= 0.5:  # with at least half fossil the clean part never needs more than the maximum boost
+        assert got == pytest.approx(fossil, abs=1e-6)
     i, _ = grid.carbon_intensity_g_per_kwh(gen, annual_factor_g_per_kwh=factor)
     assert weighted_mean(i, gen) == pytest.approx(factor, rel=1e-9)
     cfe = grid.cfe_frac(gen)
