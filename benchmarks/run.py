@@ -21,6 +21,9 @@ BENCHES = [
     ("B4/B5 scheduling on the China year (100,000 jobs): savings, gap to the oracle, decisions per second",
      "bench_scheduling"),
     ("B5 over HTTP: durable placements per second, 50 concurrent clients on loopback", "bench_service"),
+    ("B6 sweep scaling: 8 cells on the China year (20,000 jobs), Dask LocalCluster with 1 and 2 workers",
+     "bench_sweep"),
+    ("B7 planning: national layout model build and solve (representative days, full hourly year)", "bench_plan"),
 ]
 CHILD = """
 import json, resource, sys
@@ -128,6 +131,22 @@ def write(results: dict[str, dict[str, object]]) -> None:
         lines += ["- B5 over HTTP, 50 concurrent clients, durable placements: " + "; ".join(parts)
                   + f" — {fmt(b5.get('sqlite_over_peer', float('nan')))}x an empty FastAPI endpoint measured in the "
                   f"same run ({fmt(peer.get('requests_per_s', float('nan')))}/s) (target >= 1,000/s, p99 < 50 ms)."]
+    b6 = results.get("bench_sweep", {})
+    if isinstance(b6.get("1_worker"), dict) and isinstance(b6.get("2_workers"), dict):
+        lines += [f"- B6 sweep of {b6['cells']} cells (China year, {b6['jobs']:,} jobs) on Dask: 1 worker "
+                  f"{fmt(b6['1_worker']['sweep_s'])} s, 2 workers {fmt(b6['2_workers']['sweep_s'])} s — "
+                  f"{fmt(b6['speedup_2_vs_1'])}x with 2 workers versus 1 in the same run (cluster start included: "
+                  f"{fmt(b6['speedup_2_vs_1_total'])}x; serial in one process {fmt(b6['serial_s'])} s; "
+                  f"{b6.get('cpus')} CPUs, load {fmt(b6.get('load_avg_1min_before'))} before)."]
+    b7 = results.get("bench_plan", {})
+    if "rep_solve_s" in b7:
+        full = (f"full hourly year built in {fmt(b7['full_build_s'])} s, solved in {fmt(b7['full_solve_s'])} s"
+                if "full_solve_s" in b7 else f"full hourly year {b7.get('full_year', 'not run')}")
+        lines += [f"- B7 national plan ({b7['sites']} sites, {b7['jobs']:,} jobs, demand x2, 80% hourly CFE per "
+                  f"site): {b7['rep_days']} representative days built in {fmt(b7['rep_build_s'])} s and solved in "
+                  f"{fmt(b7['rep_solve_s'])} s; {full}; the representative-day estimate is "
+                  f"{fmt(100 * float(b7['rep_cost_error_frac']))}% off the cost of the same design over the full "
+                  f"year."]
     lines.append("")
     for title, mod in BENCHES:
         lines += [f"## {title}", "", "| metric | value |", "|---|---|"]

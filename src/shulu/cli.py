@@ -338,6 +338,35 @@ def comparison_table(df: pd.DataFrame, title: str) -> Table:
     return t
 
 
+@app.command("sweep")
+@user_errors
+def sweep_cmd(
+    spec_file: Annotated[Path, typer.Argument(metavar="SWEEP.yaml", help="Sweep file (see docs/sweeps.md).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for results.parquet, cells/, provenance/ "
+                                                    "(rerun with the same folder to resume).")],
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, tcp://HOST:PORT "
+                                                       "(default: a local cluster).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes of the local cluster (default: the CPU "
+                                                     "count, at most one per cell to run).")] = None,
+) -> None:
+    """Run a grid of simulations (policies x forecasts x MAPE x seeds x ...) on Dask; resumable."""
+    from shulu.sweep import read_spec, run_sweep
+
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers sizes the local cluster; leave it out with --scheduler", field="--workers")
+    spec = read_spec(spec_file)
+    try:
+        rep = run_sweep(spec, out, scheduler=scheduler, workers=workers, console=console)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted; finished cells are kept in {out} — run the same command to resume")
+        raise typer.Exit(130) from None
+    console.print(f"{spec.name}: {rep.n_cells} cells — {rep.ran} run now on {rep.workers} workers, {rep.skipped} "
+                  f"done before, {len(rep.failed)} failed ({rep.wall_s:.1f} s). Wrote {rep.results}")
+    for cid, err in rep.failed.items():
+        err_console.print(f"[red]cell {cid} failed:[/] {err} (see {out}/errors/{cid}.txt)", highlight=False)
+    if rep.failed:
+        raise typer.Exit(1)
+
 # --- carbon accounts -------------------------------------------------------------------------------------------
 accounts_app = typer.Typer(help="Carbon accounts: post results to the hash-chained ledger, tenant balances, "
                                 "statements, verification.", no_args_is_help=True)
@@ -740,6 +769,139 @@ def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder or a
         path, pngs = write_report(folder, out, progress=lambda _name: progress.advance(task))
     console.print(f"wrote {path.resolve()} and {len(pngs)} PNG figures in {pngs[0].parent if pngs else '-'}")
 
+
+
+# --- planning --------------------------------------------------------------------------------------------------
+@app.command("plan")
+@user_errors
+def plan_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder (today's network, signals and workload).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for plan.csv, transmission.csv, summary.json and "
+                                                    "scenario/.")],
+    demand_growth: Annotated[float, typer.Option("--demand-growth", help="Demand growth as a fraction "
+                                                                         "(1.0 doubles it).")] = 0.0,
+    green_share_min: Annotated[float, typer.Option("--green-share-min", help="Hourly carbon-free share each "
+                                                                             "site must reach, 0..1.")] = 0.8,
+    carbon_price: Annotated[float | None, typer.Option("--carbon-price", help="Carbon price [CNY/tCO2] "
+                                                                              "(default: plan_costs.yaml).")] = None,
+    days: Annotated[int, typer.Option(help="Representative days (clusters; peak days are added).")] = 12,
+    full_year: Annotated[bool, typer.Option("--full-year", help="Plan every hour instead of representative "
+                                                                "days (slow on a national year).")] = False,
+    green_scope: Annotated[str, typer.Option("--green-scope", help="site (every site) or network.")] = "site",
+    lines: Annotated[str, typer.Option(help="UHV lines the plan may contract: all, named or none.")] = "all",
+    costs: Annotated[Path | None, typer.Option("--costs", help="YAML overriding plan_costs.yaml.")] = None,
+    pairs: Annotated[bool, typer.Option("--pairs/--no-pairs", help="Compare move-bits vs move-electrons per "
+                                                                   "hub pair (transmission.csv).")] = True,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Simulate the plan in the twin and today's "
+                                                                   "network with local; report the promises.")]
+    = True,
+    calibrate: Annotated[bool, typer.Option("--calibrate/--no-calibrate", help="With representative days, check "
+                                                                               "the design on every hour and raise "
+                                                                               "the margin of sites short there.")]
+    = True,
+) -> None:
+    """Plan where to build and how much sun, wind and storage to bring; check the plan in the twin."""
+    from shulu.plan.output import write_plan
+    from shulu.plan.run import run_plan
+
+    if green_scope not in ("site", "network"):
+        raise InputError(f"expected 'site' or 'network', got {green_scope!r}", field="--green-scope")
+    scn = load_scenario(scenario)
+    with console.status(f"Planning {scn.name} ({'every hour' if full_year else f'{days} representative days'})"
+                        "..."):
+        run = run_plan(scn, demand_growth_frac=demand_growth, green_share_min_frac=green_share_min,
+                       carbon_price_cny_per_t=carbon_price, days=None if full_year else days,
+                       green_scope=green_scope, lines=lines, costs_file=costs, pairs=pairs,  # type: ignore[arg-type]
+                       twin_check=check, calibrate=calibrate)
+        write_plan(out, run.plan, run.scenario, summary=run.summary, transmission=run.transmission)
+    console.print(plan_table(run.plan.design, f"Plan for {scn.name}: demand x{1 + demand_growth:g}, green share "
+                                              f">= {green_share_min:g} per {green_scope}"))
+    tot = run.plan.totals
+    console.print(f"Annual cost {tot['objective_cny_per_year'] / 1e6:,.3f} M CNY (capital "
+                  f"{tot['capital_cny_per_year'] / 1e6:,.3f}, grid {tot['grid_cost_cny_per_year'] / 1e6:,.3f}, "
+                  f"lines {tot['line_cost_cny_per_year'] / 1e6:,.3f}); emissions "
+                  f"{tot['emissions_operational_kg_per_year'] / 1e3:,.1f} t operational + "
+                  f"{tot['embodied_added_kg_per_year'] / 1e3:,.1f} t embodied per year; model "
+                  f"{run.plan.n_variables:,} variables, built in {run.plan.build_s:.2f} s, solved in "
+                  f"{run.plan.solve_s:.2f} s")
+    if run.transmission is not None and len(run.transmission):
+        tr = run.transmission
+        console.print(f"Move bits or electrons ({len(tr)} hub pairs): bits cheaper for "
+                      f"{int((tr['winner_cost'] == 'bits').sum())}, lower-carbon for "
+                      f"{int((tr['winner_carbon'] == 'bits').sum())} (transmission.csv)")
+    if run.check is not None:
+        c = run.check
+        ok = c["green_share_ok"] and c["latency_ok"]
+        console.print(f"Twin check: green share {'[green]met[/]' if c['green_share_ok'] else '[red]missed[/]'} "
+                      f"(network {c['twin_green_share_network_frac']:.1%}, lowest site "
+                      f"{min(c['twin_green_share_by_site'].values()):.1%}, promised {green_share_min:.0%} per "
+                      f"{green_scope}); latency violations {c['latency_violations']}; late jobs {c['jobs_late']}. "
+                      f"Today (local): {c['today']['location_kg_per_mwh_jobs']:,.0f} kg/MWh of jobs, "
+                      f"CFE {c['today']['cfe_frac']:.1%}; planned: {c['planned']['location_kg_per_mwh_jobs']:,.0f} "
+                      f"kg/MWh, CFE {c['planned']['cfe_frac']:.1%}.")
+        if not ok:
+            err_console.print("[yellow]warning:[/] the twin did not meet every promise of the plan (summary.json)")
+    console.print(f"Wrote {out} (run the plan: shulu simulate {out / 'scenario'} --policy planned --out RUN)")
+
+
+def plan_table(design: pd.DataFrame, title: str) -> Table:
+    """Per-site additions of a plan."""
+    t = Table(title=title)
+    for col in ("site", "role", "IT +kW", "solar +kW", "wind +kW", "battery +kWh", "battery +kW", "util",
+                "green"):
+        t.add_column(col, justify="left" if col in ("site", "role") else "right")
+    for sid, r in design.iterrows():
+        t.add_row(str(sid), str(r["role"]), f"{r['it_added_kw']:,.0f}", f"{r['solar_added_kw']:,.0f}",
+                  f"{r['wind_added_kw']:,.0f}", f"{r['battery_added_kwh']:,.0f}", f"{r['battery_added_kw']:,.0f}",
+                  f"{r['mean_util_frac']:.0%}", f"{r['green_share_frac']:.1%}")
+    return t
+
+
+@app.command("cfe")
+@user_errors
+def cfe_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    site: Annotated[str, typer.Option("--site", help="Site id to size.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file for the cost-vs-CFE curve.")],
+    targets: Annotated[str, typer.Option(help="Comma-separated CFE targets, 0..1.")]
+    = "0,0.3,0.5,0.6,0.7,0.8,0.9,0.95,0.99",
+    days: Annotated[int, typer.Option(help="Representative days (0 = every hour).")] = 12,
+    carbon_price: Annotated[float | None, typer.Option("--carbon-price", help="Carbon price [CNY/tCO2].")]
+    = None,
+) -> None:
+    """24/7 carbon-free energy for one site: least-cost solar, wind and battery per CFE target (Pareto curve)."""
+    from shulu.plan.cfe import pareto, site_inputs_from_scenario
+    from shulu.plan.costs import load_costs
+    from shulu.plan.reduce import representative_days
+
+    try:
+        tgt = [float(x) for x in targets.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"expected comma-separated numbers, got {targets!r}", field="--targets") from None
+    bad = [x for x in tgt if not 0.0 <= x <= 1.0]
+    if not tgt or bad:
+        raise InputError(f"expected CFE targets between 0 and 1, got {bad or targets!r}", field="--targets")
+    costs = load_costs()
+    if carbon_price is not None:
+        if carbon_price < 0:
+            raise InputError(f"expected a carbon price >= 0, got {carbon_price}", field="--carbon-price")
+        costs = costs.replace(carbon_price_cny_per_t=carbon_price)
+    scn = load_scenario(scenario)
+    inp = site_inputs_from_scenario(scn, site, costs)
+    if days:
+        inp, _ = representative_days(inp, days)
+    with console.status(f"Sizing {site} for {len(tgt)} CFE targets..."):
+        df = pareto(inp, costs, tgt)
+    write_table_atomic(df, out if out.suffix in (".csv", ".parquet") else out.with_suffix(".csv"))
+    t = Table(title=f"24/7 CFE at {site}: least cost per target")
+    for col in ("target", "CFE", "cost [kCNY/yr]", "solar +kW", "wind +kW", "battery +kWh", "grid CO2 [t/yr]"):
+        t.add_column(col, justify="right")
+    for _, r in df.iterrows():
+        t.add_row(f"{r['target_frac']:.0%}", f"{r['cfe_frac']:.1%}", f"{r['cost_cny_per_year'] / 1e3:,.1f}",
+                  f"{r['solar_added_kw']:,.0f}", f"{r['wind_added_kw']:,.0f}", f"{r['battery_added_kwh']:,.0f}",
+                  f"{r['emissions_operational_kg_per_year'] / 1e3:,.1f}")
+    console.print(t)
+    console.print(f"Wrote {out}")
 
 
 def main() -> None:

@@ -8,10 +8,11 @@ from shulu.errors import InputError
 from shulu.policies.aware import ALL as _AWARE
 from shulu.policies.local import LocalPolicy
 from shulu.policies.oracle import OraclePolicy
+from shulu.policies.planned import PlannedPolicy
 from shulu.sim.policy import Policy
 
 POLICIES: dict[str, type[Policy]] = {LocalPolicy.name: LocalPolicy, **{p.name: p for p in _AWARE},
-                                     OraclePolicy.name: OraclePolicy}
+                                     OraclePolicy.name: OraclePolicy, PlannedPolicy.name: PlannedPolicy}
 
 
 def get_policy(name: str, **params: Any) -> Policy:

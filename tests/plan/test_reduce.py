@@ -1,0 +1,65 @@
+"""Representative days: clustering, energy kept, and the error against the full horizon."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shulu.errors import InputError
+from shulu.model import Scenario
+from shulu.plan.costs import load_costs
+from shulu.plan.inputs import inputs_from_scenario
+from shulu.plan.layout import DESIGN_VARS, FixedDesign, PlanOptions, solve
+from shulu.plan.reduce import kmedoids, representative_days
+
+
+def test_kmedoids_finds_obvious_groups() -> None:
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(0, 0.1, (6, 3)), rng.normal(5, 0.1, (4, 3))]
+    med, lab = kmedoids(x, 2, seed=1)
+    assert sorted(np.bincount(lab).tolist()) == [4, 6]
+    assert len(set(lab[:6])) == 1 and len(set(lab[6:])) == 1
+    for j, m in enumerate(med):
+        assert lab[m] == j  # a medoid is a member of its own group
+    with pytest.raises(InputError, match="representative days"):
+        kmedoids(x, 11)
+
+
+def test_reduction_keeps_energy_and_weights(china_fortnight: Scenario) -> None:
+    inp = inputs_from_scenario(china_fortnight, load_costs(), lines="none")
+    red, days = representative_days(inp, 3)
+    assert int(days["weight_days"].sum()) == 14
+    assert float(red.weight.sum()) == pytest.approx(14 * 24)
+    # demand energy per (region, class) is kept exactly; solar energy per site within clipping
+    full_e = inp.demand_kw.sum("time")
+    red_e = (red.demand_kw * red.weight).sum("time")
+    np.testing.assert_allclose(red_e.values, full_e.values, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose((red.signals["solar_cf"] * red.weight).sum("time").values,
+                               inp.signals["solar_cf"].sum("time").values, rtol=0.02)
+    assert red.annual_factor == pytest.approx(inp.annual_factor)
+
+
+def test_representative_days_error_against_the_full_fortnight(china_fortnight: Scenario) -> None:
+    # Measured (docs/planning.md): 4 clusters (+ peak days) estimate the fortnight's optimum within ~3%, and the
+    # design they choose costs within ~2% of the full optimum when run hour by hour over the fortnight.
+    costs = load_costs()
+    opts = PlanOptions(green_share_min_frac=0.6)
+    inp = inputs_from_scenario(china_fortnight, costs, lines="none")
+    full = solve(inp, costs, opts)
+    red, _ = representative_days(inp, 4)
+    rep = solve(red, costs, opts)
+    fixed = FixedDesign(rep.design[list(DESIGN_VARS)], None, rep.allocation)
+    ev = solve(inp, costs, opts, fixed=fixed)
+    f = full.totals["objective_cny_per_year"]
+    assert abs(rep.totals["objective_cny_per_year"] / f - 1) < 0.05
+    assert ev.totals["objective_cny_per_year"] >= f * (1 - 1e-6)  # no design beats the optimum on its own hours
+    assert ev.totals["objective_cny_per_year"] / f - 1 < 0.05
+    assert ev.totals["green_share_min_site_frac"] > 0.55
+
+
+def test_whole_days_required(china_fortnight: Scenario) -> None:
+    inp = inputs_from_scenario(china_fortnight, load_costs(), lines="none")
+    part = inp.replace(signals=inp.signals.isel(time=slice(0, 30)), demand_kw=inp.demand_kw.isel(time=slice(0, 30)),
+                       weight=inp.weight.isel(time=slice(0, 30)))
+    with pytest.raises(InputError, match="whole days"):
+        representative_days(part, 1)
