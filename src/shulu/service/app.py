@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 
 from shulu import __version__
 from shulu.errors import InputError
+from shulu.service.middleware import LimitsAndMetrics
 from shulu.service.security import RateLimiter
 from shulu.service.settings import Settings
 from shulu.service.state import ServiceState
@@ -54,30 +53,14 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.state.key_cache = {}
     registry = CollectorRegistry()
     app.state.registry = registry
-    requests = Counter("shulu_http_requests", "HTTP requests", ["route", "method", "status"], registry=registry)
-    latency = Histogram("shulu_http_request_seconds", "HTTP request latency [s]", ["route"], registry=registry,
-                        buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0))
-
-    @app.middleware("http")
-    async def limits_and_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        t = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return JSONResponse({"detail": f"request body larger than {settings.max_body_bytes} bytes"},
-                                status_code=413)
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        requests.labels(path, request.method, str(response.status_code)).inc()
-        latency.labels(path).observe(time.perf_counter() - t)
-        return response
+    app.add_middleware(LimitsAndMetrics, max_body_bytes=settings.max_body_bytes, registry=registry)
 
     @app.exception_handler(InputError)
     async def input_error(_request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": [{"loc": [exc.field or "body"], "msg": str(exc), "type": "value_error"}]},
                             status_code=422)
 
-    for r in (health.router, carbon_aware.router, jobs.router, accounts.router, sites.router, regions.router,
+    for r in (jobs.router, health.router, carbon_aware.router, accounts.router, sites.router, regions.router,
               tenants.router):
         app.include_router(r)
     static = Path(__file__).resolve().parent / "static"
@@ -92,6 +75,13 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
 def run(settings: Settings, **uvicorn_kw: Any) -> None:
     """Serve on uvicorn (one worker: placements are serialised in-process)."""
+    import gc
+
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", **uvicorn_kw)
+    app = create_app(settings)
+    # The served network (signals, forecasts, the policy's arrays) is long-lived: move it out of the collector's
+    # sight, so that full collections under load do not walk it again and again (they stalled requests ~100 ms).
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", **uvicorn_kw)

@@ -31,20 +31,22 @@ def _limit(request: Request, key: str) -> None:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate limit exceeded", headers={"Retry-After": "1"})
 
 
-async def current_tenant(request: Request, svc: State,
+async def current_tenant(request: Request,
                    authorization: Annotated[str | None, Header(description="Bearer API key")] = None) -> str:
     """The tenant whose API key was sent (401 otherwise)."""
     key = _bearer(authorization)
-    _limit(request, key)
-    tenant = request.app.state.key_cache.get(hash_key(key))
+    hashed = hash_key(key)
+    if not request.app.state.limiter.allow(hashed):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate limit exceeded", headers={"Retry-After": "1"})
+    tenant = request.app.state.key_cache.get(hashed)
     if tenant is None:
         from shulu.service.tenants_store import tenant_for_key
 
-        tenant = tenant_for_key(svc.engine, hash_key(key))
+        tenant = tenant_for_key(request.app.state.svc.engine, hashed)
         if tenant is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
                                 headers={"WWW-Authenticate": "Bearer"})
-        request.app.state.key_cache[hash_key(key)] = tenant
+        request.app.state.key_cache[hashed] = tenant
     return tenant
 
 

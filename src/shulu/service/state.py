@@ -10,12 +10,14 @@ of the plan.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -30,8 +32,18 @@ from shulu.model.workload import JOB_CLASSES
 from shulu.policies import get_policy
 from shulu.policies.aware import PlanningPolicy
 from shulu.service import tables
+from shulu.service.writer import GroupWriter
 from shulu.sim.engine import make_context
 from shulu.sim.policy import JobBatch, SimContext, SiteState
+
+
+def _utc(when: datetime | str) -> datetime:
+    """A tz-aware time (or ISO string) as a UTC :class:`datetime`; naive times are refused."""
+    t = when if isinstance(when, datetime) else pd.Timestamp(when).to_pydatetime()
+    if t.tzinfo is None:
+        raise InputError(f"time {t.isoformat()} has no time zone; send UTC (e.g. 2025-03-02T08:00:00Z)",
+                         field="time")
+    return t.astimezone(UTC)
 
 
 class ConflictError(Exception):
@@ -40,6 +52,17 @@ class ConflictError(Exception):
 
 class NoCapacityError(Exception):
     """No site within the job's latency limit has room for it before its deadline."""
+
+
+@dataclass
+class Decision:
+    """A placement booked in the capacity plan, with the row that stores it."""
+
+    row: dict[str, Any]
+    site: int
+    start_step: int
+    end_step: int
+    power_kw: float
 
 
 @dataclass
@@ -69,7 +92,11 @@ class ServiceState:
         self.region_index = {r: i for i, r in enumerate(self.ctx.region_ids)}
         idle = np.array([s.server_idle_frac for s in sites])
         self.marginal_pue = (1.0 - idle) * np.array([s.pue_design + s.pue_light_load_coef / 2 for s in sites])
+        self._no_queue = np.zeros(len(sites), np.int64)
+        self._start_dt, self._end_dt = _utc(scenario.start), _utc(scenario.end)
+        self.writer = GroupWriter(engine, tables.jobs)
         self.rebuild()
+        self.warm_up()
 
     # --- time ------------------------------------------------------------------------------------------------
     @property
@@ -77,13 +104,13 @@ class ServiceState:
         """Start of the served horizon."""
         return self.scenario.start
 
-    def step_of(self, when: pd.Timestamp) -> int:
-        """The step holding ``when``; :class:`InputError` outside the served horizon."""
-        t = pd.Timestamp(when).tz_convert("UTC")
-        if not self.scenario.start <= t < self.scenario.end:
+    def step_of(self, when: datetime | str) -> int:
+        """The step holding ``when`` (tz-aware); :class:`InputError` outside the served horizon."""
+        t = _utc(when)
+        if not self._start_dt <= t < self._end_dt:
             raise InputError(f"time {t.isoformat()} is outside the served horizon "
-                             f"[{self.scenario.start.isoformat()}, {self.scenario.end.isoformat()})", field="time")
-        return int((t - self.scenario.start) // pd.Timedelta(seconds=self.ctx.step_s))
+                             f"[{self._start_dt.isoformat()}, {self._end_dt.isoformat()})", field="time")
+        return int((t - self._start_dt).total_seconds() // self.ctx.step_s)
 
     def time_of(self, step: int) -> pd.Timestamp:
         """Start of a step."""
@@ -107,11 +134,11 @@ class ServiceState:
         return len(rows)
 
     # --- placing -----------------------------------------------------------------------------------------------
-    def _batch(self, req: dict[str, Any], submit: pd.Timestamp) -> JobBatch:
+    def _batch(self, req: dict[str, Any], submit: datetime) -> JobBatch:
         if req["origin"] not in self.region_index:
             raise InputError(f"unknown origin {req['origin']!r}; expected one of {sorted(self.region_index)}",
                              field="origin")
-        submit_s = (submit - self.start).total_seconds()
+        submit_s = (submit - self._start_dt).total_seconds()
         return JobBatch(index=np.zeros(1, dtype=np.int64), origin=np.array([self.region_index[req["origin"]]]),
                         job_class=np.array([JOB_CLASSES.index(req["job_class"])]),
                         arrival_step=np.array([self.step_of(submit)]), submit_s=np.array([submit_s]),
@@ -121,46 +148,79 @@ class ServiceState:
                         data_gb=np.array([float(req["data_gb"])]),
                         interruptible=np.array([bool(req["interruptible"])]))
 
-    def place(self, tenant: str, idempotency_key: str, req: dict[str, Any]) -> Placed:
-        """Place a job (or return the placement already made under the same idempotency key)."""
+    def decide(self, tenant: str, idempotency_key: str, req: dict[str, Any]) -> Decision:
+        """Choose site and start for a request and book it in the capacity plan (not yet stored).
+
+        The booking must be followed by :meth:`store` (or :meth:`undo` when storing fails).
+        """
         body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in req.items()}
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        submit = pd.Timestamp(req["submit_time"]).tz_convert("UTC") if req.get("submit_time") else self.now()
+        submit = _utc(req["submit_time"]) if req.get("submit_time") else _utc(self.now())
         batch = self._batch(req, submit)
-        with self.lock:  # a repeated key fails the insert below (unique per tenant); the plan is then undone
+        with self.lock:
             t = int(batch.arrival_step[0])
             site, release = self.policy.place(batch, SiteState(step=t, free_kw=self.ctx.capacity_kw,
-                                                               queue_len=np.zeros(len(self.site_index), np.int64)),
-                                              self.ctx)
+                                                               queue_len=self._no_queue), self.ctx)
             s, k = int(site[0]), max(int(release[0]), t)
             start_s = max(k * self.ctx.step_s, float(batch.submit_s[0]))
             end_s = start_s + float(batch.duration_s[0])
             hold_s = float(batch.deadline_s[0]) if batch.interruptible[0] and self.policy.pauses else end_s
             last = min(self.ctx.n_steps, math.ceil(max(end_s, hold_s) / self.ctx.step_s - 1e-9))
+            power_kw = float(batch.power_kw[0])
             free = self.policy.cap_free_kw[k:last, s]
             if (self.policy.planned_kw[k:last, s] > free + 1e-9).any():  # the planner found no room: refuse
-                self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
+                self.policy.planned_kw[k:last, s] -= power_kw
                 raise NoCapacityError("no site within the job's latency limit has room for it before its deadline")
-            row = self._row(tenant, idempotency_key, request_hash, req, batch, s, k, last, start_s, submit)
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(tables.jobs.insert(), row)
-            except sa.exc.IntegrityError:
-                self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
-                prior = self.get_by_key(tenant, idempotency_key)
-                if prior is None:
-                    raise
-                return Placed(prior, False) if prior["request_hash"] == request_hash else self._conflict()
-            except Exception:
-                self.policy.planned_kw[k:last, s] -= float(batch.power_kw[0])
-                raise
-            return Placed(row, True)
+        row = self._row(tenant, idempotency_key, request_hash, req, batch, s, k, last, start_s, submit)
+        return Decision(row, s, k, last, power_kw)
+
+    def warm_up(self) -> None:
+        """Make one decision and take it back, so the first real request does not pay for first-call set-up."""
+        req = {"origin": self.ctx.region_ids[0], "duration_s": float(self.ctx.step_s), "power_kw": 1e-6,
+               "slack_s": 0.0, "max_latency_ms": 1e6, "data_gb": 0.0, "job_class": JOB_CLASSES[0],
+               "interruptible": False, "submit_time": self._start_dt}
+        before = self.policy.planned_kw.copy()
+        with contextlib.suppress(NoCapacityError):
+            self.decide("warm-up", "warm-up", req)
+        self.policy.planned_kw[:] = before
+
+    def undo(self, d: Decision) -> None:
+        """Take a booking back out of the capacity plan."""
+        with self.lock:
+            self.policy.planned_kw[d.start_step:d.end_step, d.site] -= d.power_kw
+
+    def resolve(self, d: Decision, exc: BaseException | None) -> Placed:
+        """The answer for a decision once its row was stored (``exc`` None) or refused."""
+        if exc is None:
+            return Placed(d.row, True)
+        self.undo(d)
+        if isinstance(exc, sa.exc.IntegrityError):  # the key was used before (unique per tenant)
+            prior = self.get_by_key(d.row["tenant"], d.row["idempotency_key"])
+            if prior is not None:
+                return Placed(prior, False) if prior["request_hash"] == d.row["request_hash"] else self._conflict()
+        raise exc
+
+    def place(self, tenant: str, idempotency_key: str, req: dict[str, Any]) -> Placed:
+        """Place a job (or return the placement already made under the same idempotency key); stored on return."""
+        d = self.decide(tenant, idempotency_key, req)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(tables.jobs.insert(), d.row)
+        except Exception as exc:
+            return self.resolve(d, exc)
+        return Placed(d.row, True)
+
+    async def place_async(self, tenant: str, idempotency_key: str, req: dict[str, Any]) -> Placed:
+        """:meth:`place` for the event loop: the row joins the next group commit, and is stored on return."""
+        d = self.decide(tenant, idempotency_key, req)
+        exc = await self.writer.write(d.row)
+        return self.resolve(d, exc)
 
     def _conflict(self) -> Placed:
         raise ConflictError("this Idempotency-Key was used with a different request")
 
     def _row(self, tenant: str, key: str, request_hash: str, req: dict[str, Any], batch: JobBatch, s: int, k: int,
-             last: int, start_s: float, submit: pd.Timestamp) -> dict[str, Any]:
+             last: int, start_s: float, submit: datetime) -> dict[str, Any]:
         dur_h = float(batch.duration_s[0]) / units.SECONDS_PER_HOUR
         energy = float(batch.power_kw[0]) * dur_h * float(self.marginal_pue[s])
         inten = self.ctx.signals["intensity_g_per_kwh"][k:max(last, k + 1), s]
@@ -168,7 +228,7 @@ class ServiceState:
         return {"id": str(uuid.uuid4()), "tenant": tenant, "idempotency_key": key, "request_hash": request_hash,
                 "status": "placed", "origin": req["origin"], "job_class": req["job_class"],
                 "site": self.ctx.site_ids[s], "submitted_at": submit.isoformat(),
-                "start_time": (self.start + pd.Timedelta(seconds=start_s)).isoformat(), "start_step": k,
+                "start_time": (self._start_dt + timedelta(seconds=start_s)).isoformat(), "start_step": k,
                 "end_step": last, "power_kw": float(batch.power_kw[0]), "duration_s": float(batch.duration_s[0]),
                 "expected_energy_kwh": energy, "expected_emissions_kg": emissions,
                 "latency_ms": float(self.ctx.latency_ms[int(batch.origin[0]), s]), "actual_energy_kwh": None,

@@ -28,10 +28,11 @@ async def place_job(body: JobCreate, svc: State, tenant: Tenant, response: Respo
                                                                  "placement")]) -> JobPublic:
     """Place a job: site, start time, expected energy, emissions and latency (durable before the answer).
 
-    Runs on the event loop: placements are serialised anyway, and skipping the thread pool is faster.
+    The decision runs on the event loop (placements are serialised anyway); the row joins a group commit shared
+    with the requests that arrive meanwhile, and the answer waits for that commit.
     """
     try:
-        placed = svc.place(tenant, idempotency_key, body.model_dump())
+        placed = await svc.place_async(tenant, idempotency_key, body.model_dump())
     except (ConflictError, NoCapacityError) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     if not placed.created:
