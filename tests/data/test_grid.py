@@ -198,3 +198,54 @@ def test_any_mix_is_calibrated_exactly(seed: int, factor: float, fossil: float) 
     assert weighted_mean(i, gen) == pytest.approx(factor, rel=1e-9)
     cfe = grid.cfe_frac(gen)
     assert cfe.min() >= 0.0 and cfe.max() <= 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(floor=st.floats(0.05, 0.9), name=st.sampled_from(sorted(MIXES)), seed=st.integers(0, 10_000))
+def test_must_run_floor_holds_and_shares_stay(floor: float, name: str, seed: int) -> None:
+    lon, shares, _ = MIXES[name]
+    sol, wnd = shapes(YEAR_H, lon, seed=seed)
+    gen = grid.generation_mix(YEAR_H, lon_deg=lon, shares=shares, solar_cf=sol, wind_cf=wnd,
+                              rng=np.random.default_rng(seed), fossil_min_frac=floor)
+    fossil = (gen["coal"] + gen["gas"]).to_numpy()
+    # never below the floor: floor x the fossil share of mean demand (generation equals demand in every step)
+    total = gen.to_numpy().sum(axis=1)
+    fossil_share = shares.get("coal", 0.0) + shares.get("gas", 0.0)
+    assert fossil.min() >= floor * fossil_share * total.mean() * (1 - 1e-9)
+    # the floor can only raise the fossil share; up to half the mean output it is kept exactly (the non-fossil
+    # boost makes up for the room the floor takes in these mixes)
+    share = fossil.sum() / total.sum()
+    assert share >= fossil_share - 1e-9
+    if floor <= 0.5:
+        assert share == pytest.approx(fossil_share, abs=1e-9)
+
+
+def test_must_run_floor_lifts_the_cleanest_hours() -> None:
+    # Without a floor the hydro-heavy zone has hours with no fossil at all (intensity 0); with a floor of 0.4 of
+    # mean fossil output, the cleanest hour has fossil = 0.4 x 16% of demand, so its intensity is at least
+    # ef x 0.4 x 0.16 x (coal 14/16 + 0.45 gas 2/16) / 1 — computed here from the floor's definition.
+    lon, shares, factor = MIXES["tianfu (hydro 80%)"]
+    sol, wnd = shapes(YEAR_H, lon, seed=3)
+    kw = {"lon_deg": lon, "shares": shares, "solar_cf": sol, "wind_cf": wnd}
+    free = grid.generation_mix(YEAR_H, rng=np.random.default_rng(4), **kw)
+    held = grid.generation_mix(YEAR_H, rng=np.random.default_rng(4), fossil_min_frac=0.4, **kw)
+    i_free, _ = grid.carbon_intensity_g_per_kwh(free, annual_factor_g_per_kwh=factor)
+    i_held, ef = grid.carbon_intensity_g_per_kwh(held, annual_factor_g_per_kwh=factor)
+    assert i_free.min() == 0.0
+    total = held.to_numpy().sum(axis=1)
+    floor_kwh = 0.4 * 0.16 * total.mean()
+    want_min = ef * floor_kwh * (0.14 / 0.16 + 0.45 * 0.02 / 0.16) / total
+    assert np.all(i_held >= want_min * (1 - 1e-9))
+    assert i_held.min() == pytest.approx(float(want_min[np.argmin(i_held)]), rel=1e-9)  # the floor binds somewhere
+    # same annual factor, smaller daily swings
+    day = YEAR_H.floor("D")
+    swing = [pd.Series(i).groupby(day).agg(lambda x: x.max() - x.min()).median() for i in (i_free, i_held)]
+    assert swing[1] < swing[0]
+    assert weighted_mean(i_held, held) == pytest.approx(factor, rel=1e-9)
+
+
+def test_must_run_floor_must_be_a_fraction() -> None:
+    sol, wnd = shapes(YEAR_H[:48], 110.0, seed=0)
+    with pytest.raises(InputError, match="fossil_min_frac"):
+        grid.generation_mix(YEAR_H[:48], lon_deg=110.0, shares={"coal": 0.5, "wind": 0.5}, solar_cf=sol,
+                            wind_cf=wnd, rng=np.random.default_rng(0), fossil_min_frac=1.0)

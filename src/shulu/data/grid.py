@@ -7,9 +7,12 @@ Method
 2. Each non-fossil source follows its own shape scaled to its annual energy
    share: wind and solar follow the given capacity-factor series, hydro a wet-summer
    seasonal cycle, nuclear is flat.
-3. Fossil generation fills the residual ``D - non-fossil``. Where non-fossil
-   supply exceeds demand, the surplus is treated as exported/curtailed: non-fossil
-   output is scaled down to demand in that step, and fossil is zero there. To keep
+3. Fossil generation fills the residual ``D - non-fossil``, but never drops below a
+   must-run floor ``f_min x`` (its own mean output) — thermal units cannot all stop
+   for a sunny afternoon (minimum stable output, heat supply, grid stability); the
+   floor is 0 unless given. Where non-fossil supply exceeds demand less the floor,
+   the surplus is treated as exported/curtailed: non-fossil output is scaled down to
+   fit in that step, and fossil runs at its floor there. To keep
    the annual shares, the non-fossil shapes are first multiplied by one common
    factor ``k >= 1`` (found by bisection) so that the non-fossil energy *delivered*
    over the index equals its nominal share. Then total generation equals demand in
@@ -74,7 +77,7 @@ def _check_shares(shares: dict[str, float]) -> dict[str, float]:
 
 
 def generation_mix(index: pd.DatetimeIndex, *, lon_deg: float, shares: dict[str, float], solar_cf: FloatArray,
-                   wind_cf: FloatArray, rng: np.random.Generator) -> pd.DataFrame:
+                   wind_cf: FloatArray, rng: np.random.Generator, fossil_min_frac: float = 0.0) -> pd.DataFrame:
     """Generation by type per step (units: multiples of mean demand) for a zone.
 
     See the module docstring for the method, the surplus rule and when shares can deviate.
@@ -91,6 +94,9 @@ def generation_mix(index: pd.DatetimeIndex, *, lon_deg: float, shares: dict[str,
         Shapes of the zone's solar and wind output (capacity factors [0..1]), one value per step.
     rng : numpy.random.Generator
         Randomness (small demand noise).
+    fossil_min_frac : float, optional
+        Must-run floor: fossil output in any step is at least this fraction of its annual mean output [-], in
+        [0, 1) (default 0: fossil may stop whenever non-fossil output covers demand).
 
     Returns
     -------
@@ -101,7 +107,7 @@ def generation_mix(index: pd.DatetimeIndex, *, lon_deg: float, shares: dict[str,
     ------
     InputError
         Naive or irregular index, unknown types, negative shares or shares not summing to 1,
-        shapes of the wrong length or with negative values.
+        shapes of the wrong length or with negative values, a floor outside [0, 1).
 
     Examples
     --------
@@ -115,6 +121,8 @@ def generation_mix(index: pd.DatetimeIndex, *, lon_deg: float, shares: dict[str,
     utc, step_s = utc_index(index)
     n = len(utc)
     sh = _check_shares(shares)
+    if not (np.isfinite(fossil_min_frac) and 0.0 <= fossil_min_frac < 1.0):
+        raise InputError(f"expected a must-run floor in [0, 1), got {fossil_min_frac!r}", field="fossil_min_frac")
     doy = day_of_year(utc)
     hour = solar_hour(utc, lon_deg)
     demand = (1.0 + DEMAND_DAILY_AMPLITUDE * np.cos(2 * np.pi * (hour - DEMAND_PEAK_SOLAR_HOUR) / units.HOURS_PER_DAY)
@@ -141,23 +149,24 @@ def generation_mix(index: pd.DatetimeIndex, *, lon_deg: float, shares: dict[str,
     if fossil_share <= 0:  # nothing to fill the residual: non-fossil as shaped
         return pd.DataFrame({k: clean.get(k, np.zeros(n)) for k in GENERATION_TYPES}, index=index)
     clean_total = np.asarray(sum(clean.values()), dtype=np.float64) if clean_share > 0 else np.zeros(n)
-    boost = _clean_boost(clean_total, demand, clean_share) if clean_share > 0 else 1.0
+    # room for non-fossil output in each step: demand less the fossil must-run floor
+    room = np.maximum(demand - fossil_min_frac * fossil_share * float(demand.mean()), 0.0)
+    boost = _clean_boost(clean_total, room, clean_share * float(demand.mean())) if clean_share > 0 else 1.0
     boosted = boost * clean_total
-    # per step: deliver min(boosted, demand), each type keeping its part of the non-fossil total
-    factor = np.where(boosted > demand, demand / np.maximum(boosted, 1e-300), 1.0) * boost
+    # per step: deliver min(boosted, room), each type keeping its part of the non-fossil total
+    factor = np.where(boosted > room, room / np.maximum(boosted, 1e-300), 1.0) * boost
     clean = {k: v * factor for k, v in clean.items()}
-    fossil = np.maximum(demand - np.minimum(boosted, demand), 0.0)
+    fossil = np.maximum(demand - np.minimum(boosted, room), 0.0)
     coal_part = sh["coal"] / fossil_share
     gen = {"coal": fossil * coal_part, "gas": fossil * (1.0 - coal_part), **clean}
     return pd.DataFrame({k: gen[k] for k in GENERATION_TYPES}, index=index)
 
 
-def _clean_boost(clean_total: FloatArray, demand: FloatArray, clean_share: float) -> float:
-    """Smallest ``k`` in [1, MAX_CLEAN_BOOST] with mean(min(k x clean, demand)) = clean share x mean(demand)."""
-    target = clean_share * float(demand.mean())
+def _clean_boost(clean_total: FloatArray, room: FloatArray, target: float) -> float:
+    """Smallest ``k`` in [1, MAX_CLEAN_BOOST] with mean(min(k x clean, room)) = target (or the nearest end)."""
 
     def delivered(k: float) -> float:
-        return float(np.minimum(k * clean_total, demand).mean())
+        return float(np.minimum(k * clean_total, room).mean())
 
     if delivered(1.0) >= target:
         return 1.0
