@@ -1,9 +1,10 @@
 """B4 and B5: gap to the oracle of the scheduling policies on the China year, and in-process decisions per second.
 
 B4 runs ``local``, ``spatio-temporal`` and ``mpc`` (perfect forecasts and 14% MAPE) and the oracle on the built-in
-China year (10 sites x 8,760 h, 100,000 jobs) and reports each policy's saving versus ``local`` and its gap to
-the oracle's lower bound. B5 times every call of each policy's ``place`` (the decisions, not the simulation around
-them) and divides the jobs placed by that time.
+China year (10 sites x 8,760 h, 100,000 jobs) and reports each policy's saving versus ``local``, its gap to
+the oracle's lower bound and its gap to the best on-time schedule simulated (usually the oracle's packed
+placement): the optimum lies between the two. B5 times every call of each policy's ``place`` (the decisions,
+not the simulation around them) and divides the jobs placed by that time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ RUNS: list[tuple[str, str, dict[str, Any]]] = [
     ("mpc", "mpc", {"forecast": "perfect"}),
     ("mpc @14% MAPE", "mpc", {"forecast": "noisy", "mape": 0.14}),
     ("renewable-following", "renewable-following", {}),
-    ("oracle", "oracle", {}),
+    ("oracle", "oracle", {"battery_charge": "renewables"}),  # the twin runs the self-consumption battery rule
 ]
 
 
@@ -65,11 +66,17 @@ def run(n_jobs: int = N_JOBS) -> dict[str, Any]:
     local_t = rows["local"]["emissions_location_t"]
     out: dict[str, Any] = {"jobs": n_jobs, "sites": len(scn.network.sites), "steps": scn.n_steps,
                            "oracle_bound_t": bound_t}
+    # the bracket on the optimum: the bound below, the best on-time schedule simulated above (the oracle's packed
+    # placement, or a policy's if better)
+    on_time = [r["emissions_location_t"] for r in rows.values() if r["jobs_late"] == 0]
+    best_t = min(on_time) if on_time else float("nan")
+    out["best_feasible_t"] = best_t
     for label, r in rows.items():
         r["saving_vs_local_frac"] = 1 - r["emissions_location_t"] / local_t
         r["gap_to_oracle_frac"] = r["emissions_location_t"] / bound_t - 1
+        r["gap_to_best_feasible_frac"] = r["emissions_location_t"] / best_t - 1
         out[label] = {k: r[k] for k in ("emissions_location_t", "saving_vs_local_frac", "gap_to_oracle_frac",
-                                        "jobs_late", "decisions_per_s", "wall_s")}
+                                        "gap_to_best_feasible_frac", "jobs_late", "decisions_per_s", "wall_s")}
     out["oracle_solver"] = {k: rows["oracle"][k] for k in ("method", "block_steps", "variables_or_arcs",
                                                            "solve_s", "raw_solve_s")}
     # B5 at national scale: the 1,000,000-job year (about 114 arrivals per hourly call)

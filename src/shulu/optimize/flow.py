@@ -35,7 +35,7 @@ import pandas as pd
 
 from shulu import units
 from shulu.errors import InputError
-from shulu.optimize.oracle import BLOCK_CHOICES, OracleSolution, cohorts, site_terms
+from shulu.optimize.oracle import BLOCK_CHOICES, OracleSolution, check_battery_charge, cohorts, site_terms
 from shulu.sim.policy import JobBatch, SimContext
 
 FloatArray = npt.NDArray[np.float64]
@@ -87,7 +87,8 @@ class FlowNetwork:
     block_steps: int
 
 
-def solve_flow_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None) -> OracleSolution:
+def solve_flow_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None,
+                     battery_charge: str = "any") -> OracleSolution:
     """Build and solve the oracle as a min-cost flow; return the lower bound on location-based emissions [kg].
 
     Parameters
@@ -96,6 +97,10 @@ def solve_flow_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | Non
     block_steps : int, optional
         Aggregate the jobs' windows into blocks of this many steps (a looser but still valid bound). By default
         the shortest block whose network fits :data:`AUTO_ARCS` arcs (:func:`choose_block`).
+    battery_charge : {"any", "renewables"}
+        What batteries may charge from: anything (valid under every dispatch rule), or only the site's own solar
+        and wind (valid under the twin's ``self-consumption`` and ``none`` rules, not ``carbon-aware``, which
+        also charges from the grid); see :func:`shulu.optimize.oracle.check_battery_charge`.
 
     Returns
     -------
@@ -111,7 +116,7 @@ def solve_flow_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | Non
     from ortools.graph.python import min_cost_flow
 
     t0 = time.perf_counter()
-    net = build_flow_network(ctx, batch, block_steps=block_steps)
+    net = build_flow_network(ctx, batch, block_steps=block_steps, battery_charge=battery_charge)
     mcf = min_cost_flow.SimpleMinCostFlow()
     mcf.add_arcs_with_capacity_and_unit_cost(net.tail, net.head, net.capacity, net.unit_cost)
     mcf.set_nodes_supplies(np.arange(len(net.supply)), net.supply)
@@ -155,8 +160,10 @@ def solve_flow_network_as_lp(net: FlowNetwork, time_limit_s: float | None = None
     return (float(res.fun) * net.kg_per_cost_unit if res.status == 0 else float("nan")), solve_s
 
 
-def build_flow_network(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None) -> FlowNetwork:
-    """Build the oracle's flow network (see the module docstring); ``block_steps`` as in :func:`solve_flow_bound`."""
+def build_flow_network(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None,
+                       battery_charge: str = "any") -> FlowNetwork:
+    """Build the oracle's flow network (see the module docstring); arguments as in :func:`solve_flow_bound`."""
+    check_battery_charge(battery_charge)
     if block_steps is None:
         block_steps = choose_block(ctx, batch)
     if block_steps < 1:
@@ -247,7 +254,9 @@ def build_flow_network(ctx: SimContext, batch: JobBatch, *, block_steps: int | N
     if len(bt):
         sb = ss[bt]
         p_kwh = np.array([p.battery_power_kw for p in sup])[sb] * step_h
-        arcs(F[bt], B0 + bt, up(p_kwh / m.reshape(-1)[bt]))  # charge
+        # charge (from anything, or at most the site's renewable output in the step)
+        ch_kwh = p_kwh if battery_charge == "any" else np.minimum(p_kwh, terms.renewable_kw.reshape(-1)[bt] * step_h)
+        arcs(F[bt], B0 + bt, up(ch_kwh / m.reshape(-1)[bt]))
         arcs(B0 + bt, F[bt], up(p_kwh / m.reshape(-1)[bt]))  # discharge
         arcs(B0 + bt, np.full(len(bt), SPILL), big)  # spill (lets the relaxed store match the real one)
         usable = np.array([(p.battery_soc_max_frac - p.battery_soc_min_frac) * p.battery_energy_kwh for p in sup])

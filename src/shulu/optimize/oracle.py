@@ -147,8 +147,17 @@ def _work_size(ctx: SimContext, batch: JobBatch, block_steps: int) -> tuple[IntA
     return codes, info, int(np.sum(feas.sum(axis=1) * width))
 
 
+def check_battery_charge(battery_charge: str) -> None:
+    """Refuse an unknown ``battery_charge`` (``"any"``: batteries may charge from the grid too, a bound valid
+    under every dispatch rule; ``"renewables"``: only from the site's own solar and wind, valid under the twin's
+    ``self-consumption`` and ``none`` rules)."""
+    if battery_charge not in ("any", "renewables"):
+        raise InputError(f"battery_charge must be 'any' or 'renewables', got {battery_charge!r}",
+                         field="battery_charge")
+
+
 def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = None,
-                time_limit_s: float | None = None) -> OracleSolution:
+                time_limit_s: float | None = None, battery_charge: str = "any") -> OracleSolution:
     """Build and solve the LP; return the lower bound on location-based emissions [kg].
 
     Parameters
@@ -156,8 +165,13 @@ def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = N
     block_steps : int, optional
         Aggregate the jobs' work into blocks of this many steps (a looser but still valid bound). By default
         the smallest block from :data:`BLOCK_CHOICES` that keeps the LP within :data:`MAX_VARIABLES`.
+    battery_charge : {"any", "renewables"}
+        What batteries may charge from (:func:`check_battery_charge`): with ``"renewables"`` the charge power in
+        a step is at most the site's solar + wind output.
     """
     import time
+
+    check_battery_charge(battery_charge)
 
     t_start = time.perf_counter()
     T, S = ctx.n_steps, len(ctx.site_ids)
@@ -260,7 +274,7 @@ def solve_bound(ctx: SimContext, batch: JobBatch, *, block_steps: int | None = N
     lo = np.zeros(n_var)
     hi = np.full(n_var, np.inf)
     hi[sv(0, tt, ss)] = free.reshape(-1)
-    hi[sv(2, tt, ss)] = p_kw[ss]
+    hi[sv(2, tt, ss)] = p_kw[ss] if battery_charge == "any" else np.minimum(p_kw[ss], terms.renewable_kw.reshape(-1))
     hi[sv(3, tt, ss)] = p_kw[ss]
     lo[sv(4, tt, ss)] = np.array([p.battery_soc_min_frac for p in sup])[ss] * e_kwh[ss]
     hi[sv(4, tt, ss)] = np.array([p.battery_soc_max_frac for p in sup])[ss] * e_kwh[ss]
