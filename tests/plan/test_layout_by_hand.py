@@ -132,3 +132,22 @@ def test_infeasible_plans_say_why() -> None:
         PlanOptions(green_share_min_frac=1.2)
     with pytest.raises(InputError, match="'site' or 'network'"):
         PlanOptions(green_scope="planet")  # type: ignore[arg-type]
+
+
+def test_battery_floor_sized_above_the_swing() -> None:
+    # As test_solar_and_battery_for_full_cfe, but the state of charge may not fall below 20% of the energy: the
+    # swing of 100 / 0.9 = 111.1 kWh must fit between 0.2 E and E, so E = 111.1 / 0.8 = 138.9 kWh; the state of
+    # charge runs from 0.2 x 138.9 = 27.8 kWh (end of hour 1) to 138.9 kWh (end of hour 0). Charge and discharge
+    # share one power row; hour 0 only charges (123.457 kW) and hour 1 only discharges 100 kW (drawing
+    # 100 / 0.9 = 111.1 kWh from the store).
+    costs = no_extras(battery_energy_capex_cny_per_kwh=385.2)
+    inp = single_site_inputs(np.array([100.0, 100.0]), solar_cf=np.array([1.0, 0.0]), rte_frac=0.81,
+                             soc_min_frac=0.2)
+    res = solve(inp, costs, PlanOptions(green_share_min_frac=1.0, green_margin_frac=0.0))
+    d = res.design.iloc[0]
+    e_kwh = 100.0 / 0.9 / 0.8
+    assert d["battery_added_kwh"] == pytest.approx(e_kwh, rel=1e-6)
+    assert d["battery_added_kw"] == pytest.approx(100.0 / 0.81, rel=1e-6)
+    np.testing.assert_allclose(res.hourly["soc_kwh"].values[:, 0], [e_kwh, 0.2 * e_kwh], rtol=1e-6)
+    np.testing.assert_allclose(res.hourly["charge_kw"].values[:, 0], [100.0 / 0.81, 0.0], atol=1e-6)
+    np.testing.assert_allclose(res.hourly["discharge_kw"].values[:, 0], [0.0, 100.0], atol=1e-6)

@@ -261,17 +261,18 @@ def build_model(inp: PlanInputs, costs: PlanCosts, options: PlanOptions,
     imp = m.add_variables(lower=0.0, coords=[time_ix, site_ix], name="import_kw")
     ch = m.add_variables(lower=0.0, coords=[time_ix, site_ix], name="charge_kw")
     dis = m.add_variables(lower=0.0, coords=[time_ix, site_ix], name="discharge_kw")
-    soc = m.add_variables(lower=0.0, coords=[time_ix, site_ix], name="soc_kwh")
+    # state of charge above the floor: soc = soc_min_frac x E + soc_above_min_kwh, so the floor is the variable's
+    # bound of 0 (no row) and the balance below is unchanged (E is the same in every hour)
+    soc = m.add_variables(lower=0.0, coords=[time_ix, site_ix], name="soc_above_min_kwh")
     supply = ren + dis + imp
     if has_lines:
         supply = supply + line_in
     m.add_constraints(supply - ch >= demand, name="power_balance")  # any surplus is exported or curtailed
     green_avail = ren + line_green if has_lines else ren
     m.add_constraints(ch <= green_avail, name="charge_green")  # the battery stores only carbon-free energy
-    m.add_constraints(ch <= p_cap, name="charge_power")
-    m.add_constraints(dis <= p_cap, name="discharge_power")
-    m.add_constraints(soc <= sv("soc_max_frac") * e_cap, name="soc_max")
-    m.add_constraints(soc >= sv("soc_min_frac") * e_cap, name="soc_min")
+    # one row for both directions: an optimum never charges and discharges in the same hour (see docs/planning.md)
+    m.add_constraints(ch + dis <= p_cap, name="battery_power")
+    m.add_constraints(soc <= (sv("soc_max_frac") - sv("soc_min_frac")) * e_cap, name="soc_max")
     eta = np.sqrt(sv("rte_frac"))
     prev = _prev_index(np.asarray(inp.cycle.values))
     soc_prev = soc.isel(time=prev).assign_coords(time=time_ix)
@@ -419,9 +420,10 @@ def _collect(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: PlanOp
         lines["contracted_kw"] = pd.Series(dtype=float)
     imp = sol["import_kw"]
     noncfe = imp * (1.0 - sig["grid_cfe_frac"]) + line_thermal
+    soc_kwh = sol["soc_above_min_kwh"] + sv("soc_min_frac") * (sv("battery_energy_kwh") + add["battery_added_kwh"])
     hourly = xr.Dataset({"jobs_kw": sol["jobs_kw"], "shift_kw": sol.get("shift_kw", xr.zeros_like(imp)),
                          "it_kw": it_kw, "demand_kw": demand, "import_kw": imp, "charge_kw": sol["charge_kw"],
-                         "discharge_kw": sol["discharge_kw"], "soc_kwh": sol["soc_kwh"], "renewable_kw": renewable,
+                         "discharge_kw": sol["discharge_kw"], "soc_kwh": soc_kwh, "renewable_kw": renewable,
                          "line_kw": (line_green + line_thermal).broadcast_like(imp), "noncfe_kw": noncfe})
 
     def yearly(x: xr.DataArray) -> xr.DataArray:
