@@ -30,14 +30,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
 from shulu import units
 from shulu.errors import InputError
 from shulu.forecast import Forecaster, get_forecaster
-from shulu.policies.planner import plan_jobs
-from shulu.sim.policy import DEFER, JobBatch, Placement, Policy, SimContext, SiteState, nearest_feasible_site
+from shulu.policies.planner import SPILL_PENALTY as SPILL_PENALTY  # re-exported
+from shulu.policies.planner import place_batch
+from shulu.sim.policy import DEFER, JobBatch, Placement, Policy, SimContext, SiteState
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,8 +49,55 @@ MAX_HORIZON_H = 7 * 24 + 72
 MAX_CANDIDATES = 192
 #: Share of a site's capacity that jobs able to wait may plan into, keeping room for real-time work (EST).
 FLEX_CAP_FRAC = 0.8
-#: Cost added to sites other than the nearest for nearest-site policies: they are used only when it is full.
-SPILL_PENALTY = 1.0e12
+
+
+@numba.njit(cache=True)
+def _carbon_w(intensity_g_per_kwh: FloatArray, marginal_pue: FloatArray) -> FloatArray:  # pragma: no cover
+    """kgCO2 per kWh of job energy: marginal PUE x intensity / 1000 (elementwise, as numpy would)."""
+    h, n_sites = intensity_g_per_kwh.shape
+    out = np.empty((h, n_sites))
+    for u in range(h):
+        for s in range(n_sites):
+            out[u, s] = marginal_pue[s] * intensity_g_per_kwh[u, s] / units.G_PER_KG
+    return out
+
+
+@numba.njit(cache=True)
+def _renewable_w(intensity_g_per_kwh: FloatArray, solar_cf: FloatArray, wind_cf: FloatArray,
+                 marginal_pue: FloatArray, solar_kw: FloatArray, wind_kw: FloatArray, idle_facility_kw: FloatArray,
+                 job_room_kw: FloatArray) -> FloatArray:  # pragma: no cover - compiled
+    """kgCO2 per kWh of job energy less the share of a job's power the forecast surplus covers (see
+    :meth:`RenewableFollowing.weights`)."""
+    h, n_sites = intensity_g_per_kwh.shape
+    out = np.empty((h, n_sites))
+    for u in range(h):
+        for s in range(n_sites):
+            surplus = solar_cf[u, s] * solar_kw[s] + wind_cf[u, s] * wind_kw[s] - idle_facility_kw[s]
+            free = surplus / job_room_kw[s]
+            if free < 0.0:
+                free = 0.0
+            elif free > 1.0:
+                free = 1.0
+            out[u, s] = marginal_pue[s] * intensity_g_per_kwh[u, s] / units.G_PER_KG * (1.0 - free)
+    return out
+
+
+@numba.njit(cache=True)
+def _transfer_kg(data_gb: FloatArray, origin: npt.NDArray[np.int64], transfer_kwh_per_gb: FloatArray,
+                 now_g_per_kwh: FloatArray, nearest_site: npt.NDArray[np.int64]) -> FloatArray:  # pragma: no cover
+    """(J x S) data_gb x transfer kWh/GB x the origin's nearest site's intensity now / 1000 [kg]."""
+    n_sites = transfer_kwh_per_gb.shape[1]
+    out = np.empty((data_gb.shape[0], n_sites))
+    for j in range(data_gb.shape[0]):
+        o = origin[j]
+        g = now_g_per_kwh[nearest_site[o]]
+        for s in range(n_sites):
+            out[j, s] = data_gb[j] * transfer_kwh_per_gb[o, s] * g / units.G_PER_KG
+    return out
+
+
+def _f64(a: npt.ArrayLike) -> FloatArray:
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 class PlanningPolicy(Policy):
@@ -100,7 +149,10 @@ class PlanningPolicy(Policy):
         self.cap_free_kw = np.ascontiguousarray(ctx.capacity_kw[None, :] - ctx.signals["it_load_kw"])
         self.planned_kw = np.zeros((ctx.n_steps, len(sites)))
         self.horizon = max(1, min(ctx.n_steps, int(MAX_HORIZON_H * units.SECONDS_PER_HOUR // ctx.step_s)))
-        self.nearest_site = np.argmin(ctx.latency_ms, axis=1)
+        self.nearest_site = np.ascontiguousarray(np.argmin(ctx.latency_ms, axis=1), dtype=np.int64)
+        self.latency_ms = _f64(ctx.latency_ms)
+        self.transfer_kwh_per_gb = _f64(ctx.transfer_kwh_per_gb)
+        self.job_room_kw = np.maximum(self.marginal_pue * ctx.capacity_kw, 1e-9)
 
     # --- what a policy defines ------------------------------------------------------------------------
     def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
@@ -118,63 +170,34 @@ class PlanningPolicy(Policy):
 
     def carbon_w(self, ctx: SimContext, t: int, h: int) -> FloatArray:
         """kgCO2 per kWh of job energy."""
-        return self.marginal_pue[None, :] * self.fc(ctx, "intensity_g_per_kwh", t, h) / units.G_PER_KG
+        return _carbon_w(_f64(self.fc(ctx, "intensity_g_per_kwh", t, h)), self.marginal_pue)
 
     def transfer_kg(self, batch: JobBatch, ctx: SimContext, t: int) -> FloatArray:
         """(J x S) emissions of moving each job's data to each site [kg], at the origin's nearest site's intensity."""
-        now = ctx.signals["intensity_g_per_kwh"][t]
-        origin_intensity = now[self.nearest_site[batch.origin]]
-        kwh = batch.data_gb[:, None] * ctx.transfer_kwh_per_gb[batch.origin]
-        return np.asarray(kwh * origin_intensity[:, None] / units.G_PER_KG)
+        return _transfer_kg(_f64(batch.data_gb), batch.origin, self.transfer_kwh_per_gb,
+                            _f64(ctx.signals["intensity_g_per_kwh"][t]), self.nearest_site)
 
     # --- the verb --------------------------------------------------------------------------------------
     def place(self, batch: JobBatch, state: SiteState | None, ctx: SimContext) -> Placement:
-        """Plan the batch from the current step."""
+        """Plan the batch from the current step (one compiled call: :func:`shulu.policies.planner.place_batch`)."""
         t = state.step if state is not None else 0
         h = min(self.horizon, ctx.n_steps - t)
         w = np.ascontiguousarray(self.weights(ctx, t, h), dtype=np.float64)
-        feasible = ctx.feasible_sites(batch)
-        extra = np.array(self.extra_cost(batch, ctx, t), dtype=np.float64)
-        if self.nearest_only:  # other sites only when the nearest is full (a cost no real score can reach)
-            away = np.ones_like(feasible)
-            away[np.arange(len(batch)), self.nearest_site[batch.origin]] = False
-            extra = extra + np.where(away, SPILL_PENALTY, 0.0)
-        wait = np.floor(batch.slack_s / ctx.step_s).astype(np.int64) if self.may_wait else np.zeros(len(batch),
-                                                                                                     np.int64)
-        order = np.argsort(batch.deadline_s, kind="stable").astype(np.int64)
-        commit_from = self.commit_from(t, ctx)
-        hold = np.where(batch.interruptible, batch.deadline_s, 0.0) if self.pauses else np.zeros(len(batch))
-        cap_frac = np.where(wait > 0, self.flex_cap_frac, 1.0)
-        args = (np.ascontiguousarray(feasible), np.ascontiguousarray(extra), wait, MAX_CANDIDATES, self.cap_free_kw,
-                self.planned_kw, commit_from, units.SECONDS_PER_HOUR)
-        site, start, _ = plan_jobs(t, ctx.n_steps, float(ctx.step_s), w, order, batch.submit_s, batch.duration_s,
-                                   batch.power_kw, batch.deadline_s, hold, cap_frac, *args)
-        missed = order[site[order] < 0]
-        if missed.size:  # no room within the flexible share: use the real-time headroom before overbooking
-            site2, start2, _ = plan_jobs(t, ctx.n_steps, float(ctx.step_s), w, missed, batch.submit_s,
-                                         batch.duration_s, batch.power_kw, batch.deadline_s, hold,
-                                         np.ones(len(batch)), *args)
-            site[missed], start[missed] = site2[missed], start2[missed]
-        return self.finish(batch, ctx, t, site, start)
+        extra = np.ascontiguousarray(self.extra_cost(batch, ctx, t), dtype=np.float64)
+        site, start = place_batch(t, ctx.n_steps, float(ctx.step_s), units.SECONDS_PER_HOUR, w, batch.origin,
+                                  batch.submit_s, batch.duration_s, batch.power_kw, batch.slack_s,
+                                  batch.max_latency_ms, batch.interruptible, self.latency_ms, extra,
+                                  self.nearest_site, self.may_wait, self.nearest_only, self.pauses,
+                                  self.flex_cap_frac, MAX_CANDIDATES, self.cap_free_kw, self.planned_kw,
+                                  self.commit_from(t, ctx))
+        return self.release(t, site, start)
 
     def commit_from(self, t: int, ctx: SimContext) -> int:
         """Plans starting before this step are committed (all of them, by default)."""
         return ctx.n_steps
 
-    def finish(self, batch: JobBatch, ctx: SimContext, t: int, site: npt.NDArray[np.int64],
-               start: npt.NDArray[np.int64]) -> Placement:
-        """Fall back to the nearest site now for jobs that fit nowhere."""
-        none = site < 0
-        if none.any():
-            site = site.copy()
-            start = start.copy()
-            site[none] = nearest_feasible_site(batch.take(none), ctx)
-            start[none] = t
-            # the fallback jobs enter the plan too, so later plans do not overbook their site
-            for j in np.flatnonzero(none):
-                end = max(t * ctx.step_s, batch.submit_s[j]) + batch.duration_s[j]
-                last = min(ctx.n_steps, int(np.ceil(end / ctx.step_s - 1e-9)))
-                self.planned_kw[t:last, site[j]] += batch.power_kw[j]
+    def release(self, t: int, site: npt.NDArray[np.int64], start: npt.NDArray[np.int64]) -> Placement:
+        """The placement from each job's planned site and start step."""
         return Placement(site, start)
 
 
@@ -255,11 +278,10 @@ class RenewableFollowing(SpatioTemporal):
 
     def weights(self, ctx: SimContext, t: int, h: int) -> FloatArray:
         """Emissions per kWh, less the share covered by forecast surplus."""
-        surplus = (self.fc(ctx, "solar_cf", t, h) * self.solar_kw[None, :]
-                   + self.fc(ctx, "wind_cf", t, h) * self.wind_kw[None, :] - self.idle_facility_kw[None, :])
-        job_room = np.maximum(self.marginal_pue * ctx.capacity_kw, 1e-9)[None, :]
-        free = np.clip(surplus / job_room, 0.0, 1.0)
-        return self.carbon_w(ctx, t, h) * (1.0 - free)
+        solar = _f64(self.fc(ctx, "solar_cf", t, h))
+        wind = _f64(self.fc(ctx, "wind_cf", t, h))
+        return _renewable_w(_f64(self.fc(ctx, "intensity_g_per_kwh", t, h)), solar, wind, self.marginal_pue,
+                            self.solar_kw, self.wind_kw, self.idle_facility_kw, self.job_room_kw)
 
 
 class CostAware(PlanningPolicy):
@@ -346,12 +368,9 @@ class MPC(SpatioTemporal):
         """Only starts now are committed; later ones stay tentative."""
         return t + 1
 
-    def finish(self, batch: JobBatch, ctx: SimContext, t: int, site: npt.NDArray[np.int64],
-               start: npt.NDArray[np.int64]) -> Placement:
+    def release(self, t: int, site: npt.NDArray[np.int64], start: npt.NDArray[np.int64]) -> Placement:
         """Release jobs whose best start is now; defer the rest."""
-        site, start = super().finish(batch, ctx, t, site, start)
-        release = np.where(start <= t, t, DEFER).astype(np.int64)
-        return Placement(site, release)
+        return Placement(site, np.where(start <= t, t, DEFER).astype(np.int64))
 
 
 ALL: tuple[type[PlanningPolicy], ...] = (LowestLatency, GreenestNow, WaitAwhile, SpatioTemporal, RenewableFollowing,
