@@ -1,8 +1,9 @@
 """B5 over HTTP: durable placements per second and p50/p99 latency, 50 concurrent clients on loopback.
 
 A real ``shulu serve`` process (uvicorn, one worker) serves the China network; 50 asyncio clients, each on its own
-kept-alive connection, post 200 jobs each with their own Idempotency-Keys as fast as answers come back. Every 201 is a placement committed to the database
-before the answer. Run on SQLite (a file) and, where PostgreSQL can be started (``.ci/postgres.sh``), on PostgreSQL.
+kept-alive connection, post 200 jobs each with their own Idempotency-Keys as fast as answers come back. Every 201
+is a placement committed to the database before the answer. Run on SQLite (a file) and, where PostgreSQL can be
+started (``.ci/postgres.sh``), on PostgreSQL.
 Targets: >= 1,000 placements/s and p99 < 50 ms on 2 cores. The peer measured in the same run is the ceiling of
 the stack itself: a FastAPI endpoint that does nothing, on the same uvicorn, driven by the same clients.
 """
