@@ -33,7 +33,8 @@ class GroupWriter:
     Examples
     --------
     >>> import asyncio, sqlalchemy as sa
-    >>> engine = sa.create_engine("sqlite://")
+    >>> engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool,  # one in-memory database for all threads
+    ...                           connect_args={"check_same_thread": False})
     >>> meta = sa.MetaData()
     >>> t = sa.Table("t", meta, sa.Column("k", sa.Integer, primary_key=True))
     >>> meta.create_all(engine)
