@@ -233,3 +233,23 @@ def test_site_terms_chord_by_hand() -> None:
     np.testing.assert_allclose(terms.fixed_demand_kw, 39.6)
     np.testing.assert_allclose(terms.job_factor, 0.854)
     assert 39.6 + 0.854 * 28 <= 49.6 * (1.25 + 0.1 * (1 - 0.496))
+
+
+def test_headroom_keeps_room_for_real_time_work() -> None:
+    # one 10 kW site, intensity 900 / 100 / 900 g/kWh in three hours. Two 1-hour jobs with 1 h of slack (6 and
+    # 3 kW) arrive at 00:00; a 2 kW real-time job (no slack) arrives at 01:00: all three must end by 02:00. By hand:
+    # with no headroom both waiting jobs plan into the clean hour 01:00 (9 kW); at 01:00 the three need 11 kW, so
+    # one of them runs 02:00-03:00, an hour late. With flex_cap_frac 0.8 the waiting jobs may plan only 8 kW into
+    # 01:00: the 6 kW job takes it, the 3 kW job runs at 00:00, and the real-time job fits at 01:00 (6 + 2 = 8 kW):
+    # none late, 0.6 + 2.7 + 0.2 = 3.5 kg.
+    intensity = np.array([[900.0, 900.0], [100.0, 100.0], [900.0, 900.0]])
+    jobs = [{"submit_time": T0, "duration_s": 3600.0, "power_kw": 6.0, "slack_s": 3600.0},
+            {"submit_time": T0, "duration_s": 3600.0, "power_kw": 3.0, "slack_s": 3600.0},
+            {"submit_time": T0 + pd.Timedelta(hours=1), "duration_s": 3600.0, "power_kw": 2.0, "slack_s": 0.0}]
+    scn = tiny(intensity, (10.0, 1e-6), jobs, hours=3)
+    full = simulate(scn, get_policy("spatio-temporal", flex_cap_frac=1.0))
+    kept = simulate(scn, get_policy("spatio-temporal", flex_cap_frac=0.8))
+    assert full.summary["jobs_late"] == 1
+    assert kept.summary["jobs_late"] == 0
+    assert ((kept.jobs["start_time"] - T0).dt.total_seconds() // 3600).astype(int).tolist() == [1, 0, 1]
+    assert kept.summary["emissions_location_kg"] == pytest.approx(3.5)
