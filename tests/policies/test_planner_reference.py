@@ -26,7 +26,8 @@ def reference(t0: int, n_steps: int, step_s: float, w: np.ndarray, origin: np.nd
               duration: np.ndarray, power: np.ndarray, slack: np.ndarray, max_lat: np.ndarray,
               interruptible: np.ndarray, latency: np.ndarray, extra: np.ndarray, nearest: np.ndarray,
               may_wait: bool, nearest_only: bool, pauses: bool, flex: float, max_candidates: int,
-              cap_free: np.ndarray, planned: np.ndarray, commit_from: int) -> tuple[list[int], list[int]]:
+              cap_free: np.ndarray, planned: np.ndarray, commit_from: int,
+              first_come: bool = False) -> tuple[list[int], list[int]]:
     """The planner, loop by loop in Python floats (``planned`` is updated in place)."""
     h, n_sites = w.shape
     prefix = [[0.0] * n_sites for _ in range(h + 1)]
@@ -47,7 +48,7 @@ def reference(t0: int, n_steps: int, step_s: float, w: np.ndarray, origin: np.nd
     deadline = [float(submit[j]) + float(slack[j]) + float(duration[j]) for j in range(n)]
     wait = [math.floor(float(slack[j]) / step_s) if may_wait else 0 for j in range(n)]
     hold = [deadline[j] if (pauses and interruptible[j]) else 0.0 for j in range(n)]
-    order = sorted(range(n), key=lambda j: deadline[j])  # stable
+    order = sorted(range(n), key=lambda j: float(submit[j]) if first_come else deadline[j])  # stable
     site = [-1] * n
     start = [-1] * n
     base = t0 * step_s
@@ -131,7 +132,7 @@ def instances(draw: st.DrawFn) -> dict[str, object]:
         "flex": draw(st.sampled_from([0.5, 0.8, 1.0])), "max_candidates": draw(st.sampled_from([3, 192])),
         "cap_free": rng.uniform(2.0, 12.0, (n_steps, n_sites)),
         "planned": rng.uniform(0.0, 6.0, (n_steps, n_sites)) * (rng.random((n_steps, n_sites)) < 0.5),
-        "commit_from": draw(st.sampled_from([t0 + 1, n_steps])),
+        "commit_from": draw(st.sampled_from([t0 + 1, n_steps])), "first_come": draw(st.booleans()),
     }
 
 
@@ -145,8 +146,8 @@ def test_place_batch_equals_the_reference(inst: dict[str, object]) -> None:
     rest = [a[k] for k in ("w", "origin", "submit", "duration", "power", "slack", "max_lat", "interruptible",
                            "latency", "extra", "nearest", "may_wait", "nearest_only", "pauses", "flex",
                            "max_candidates", "cap_free")]
-    site_ref, start_ref = reference(*args, *rest, planned_ref, a["commit_from"])  # type: ignore[arg-type]
-    site, start = place_batch(*args, S_PER_H, *rest, planned_fast, a["commit_from"])
+    site_ref, start_ref = reference(*args, *rest, planned_ref, a["commit_from"], a["first_come"])  # type: ignore[arg-type]
+    site, start = place_batch(*args, S_PER_H, *rest, planned_fast, a["commit_from"], a["first_come"])
     assert site.tolist() == site_ref
     assert start.tolist() == start_ref
     assert np.array_equal(planned_fast, planned_ref)

@@ -142,6 +142,7 @@ class PlanningPolicy(Policy):
     may_wait: ClassVar[bool] = True
     nearest_only: ClassVar[bool] = False
     pauses: ClassVar[bool] = False  # True if pause_mask may pause interruptible jobs
+    first_come: ClassVar[bool] = False  # plan in order of submission rather than deadline
 
     def __init__(self, forecast: str = "perfect", mape: float = 0.1, period_h: float = 24.0,
                  forecast_seed: int = 0, flex_cap_frac: float = FLEX_CAP_FRAC) -> None:
@@ -212,7 +213,7 @@ class PlanningPolicy(Policy):
                                   batch.max_latency_ms, batch.interruptible, self.latency_ms, extra,
                                   self.nearest_site, self.may_wait, self.nearest_only, self.pauses,
                                   self.flex_cap_frac, MAX_CANDIDATES, self.cap_free_kw, self.plan_into(t, h, batch),
-                                  ctx.n_steps)
+                                  ctx.n_steps, self.first_come)
         return self.release(t, site, start, batch)
 
     def plan_into(self, t: int, h: int, batch: JobBatch) -> FloatArray:
@@ -372,6 +373,10 @@ class MPC(SpatioTemporal):
     """
 
     name: ClassVar[str] = "mpc"
+    #: Undecided jobs are re-planned in order of submission, so a newcomer cannot take the hour an earlier job
+    #: had planned (in deadline order, newcomers with earlier deadlines pushed earlier jobs to worse hours: 4.7%
+    #: above the best on-time schedule on the China year instead of 1.8%).
+    first_come: ClassVar[bool] = True
 
     def __init__(self, horizon_h: float = 48.0, forecast: str = "noisy", **kw: Any) -> None:
         super().__init__(forecast=forecast, **kw)

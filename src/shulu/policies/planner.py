@@ -1,6 +1,6 @@
 """The greedy space-time planner shared by the carbon-, cost- and latency-aware policies (numba-compiled).
 
-Each step, the jobs to decide are taken in order of deadline. For each job, every
+Each step, the jobs to decide are taken in order of deadline (or of submission, ``first_come``). For each job, every
 candidate (site, start step) — sites within its latency limit, starts from now up to
 its latest start that still meets the deadline (and within the forecast horizon) —
 is scored::
@@ -143,8 +143,8 @@ def place_batch(t0: int, n_steps: int, step_s: float, s_per_h: float, w: FloatAr
                 submit_s: FloatArray, duration_s: FloatArray, power_kw: FloatArray, slack_s: FloatArray,
                 max_latency_ms: FloatArray, interruptible: BoolArray, latency_ms: FloatArray, extra: FloatArray,
                 nearest_site: IntArray, may_wait: bool, nearest_only: bool, pauses: bool, flex_cap_frac: float,
-                max_candidates: int, cap_free_kw: FloatArray, planned_kw: FloatArray, commit_from: int
-                ) -> tuple[IntArray, IntArray]:  # pragma: no cover - compiled
+                max_candidates: int, cap_free_kw: FloatArray, planned_kw: FloatArray, commit_from: int,
+                first_come: bool = False) -> tuple[IntArray, IntArray]:  # pragma: no cover - compiled
     """One call of a planning policy: plan a batch of jobs from step ``t0``; returns site and start step per job.
 
     Parameters
@@ -188,6 +188,9 @@ def place_batch(t0: int, n_steps: int, step_s: float, s_per_h: float, w: FloatAr
         (T x S) the capacity plan [kW]; updated in place.
     commit_from : int
         Plans starting at or after this step are not committed to ``planned_kw``.
+    first_come : bool
+        Plan the jobs in order of submission (first come, first served) instead of deadline; ties keep the batch
+        order.
 
     Returns
     -------
@@ -202,7 +205,7 @@ def place_batch(t0: int, n_steps: int, step_s: float, s_per_h: float, w: FloatAr
     if may_wait:
         for j in range(n_jobs):
             wait[j] = np.int64(np.floor(slack_s[j] / step_s))
-    order = np.argsort(deadline, kind="mergesort")
+    order = np.argsort(submit_s if first_come else deadline, kind="mergesort")
     prefix = np.zeros((h + 1, n_sites))
     acc = np.zeros(n_sites)
     n_prefix = 0
