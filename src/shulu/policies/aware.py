@@ -18,7 +18,8 @@ cost                 price x PUE                                  slack       wi
 weighted             price x PUE + carbon price x emissions       slack       within latency limit
                      (+ latency weight x latency)
 mpc                  as spatio-temporal; decisions re-planned     slack       within latency limit
-                     every step until a job's best start is now
+                     every step (first come, first served)
+                     until a job's best start is now
 ==================== ============================================ =========== =====================
 
 "PUE" here is the marginal facility power of one more kW of jobs:
