@@ -24,6 +24,8 @@ BENCHES = [
     ("B6 sweep scaling: 8 cells on the China year (20,000 jobs), Dask LocalCluster with 1 and 2 workers",
      "bench_sweep"),
     ("B7 planning: national layout model build and solve (representative days, full hourly year)", "bench_plan"),
+    ("B7b planning: representative days against the hourly optimum, national case over 91 days",
+     "bench_plan_reduction"),
 ]
 CHILD = """
 import json, resource, sys
@@ -147,6 +149,14 @@ def write(results: dict[str, dict[str, object]]) -> None:
                   f"{fmt(b7['rep_solve_s'])} s; {full}; the representative-day estimate is "
                   f"{fmt(100 * float(b7['rep_cost_error_frac']))}% off the cost of the same design over the full "
                   f"year."]
+    b7b = results.get("bench_plan_reduction", {})
+    if "hourly_optimum_mcny" in b7b:
+        parts = [f"{v['rep_days']} days: estimate {fmt(100 * v['estimate_vs_optimum_frac'])}%, its design on every "
+                 f"hour {fmt(100 * v['design_on_all_hours_vs_optimum_frac'])}% (lowest site green share "
+                 f"{fmt(v['design_on_all_hours_green_min_site'])})"
+                 for k, v in b7b.items() if isinstance(v, dict) and "estimate_vs_optimum_frac" in v]
+        lines += [f"- B7b representative days against the hourly optimum (national case, first {b7b['days']} days, "
+                  f"solved hourly in {fmt(b7b['hourly_solve_s'])} s): " + "; ".join(parts) + "."]
     lines.append("")
     for title, mod in BENCHES:
         lines += [f"## {title}", "", "| metric | value |", "|---|---|"]
