@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from shulu.errors import InputError
 from shulu.model import Scenario
@@ -63,3 +64,30 @@ def test_whole_days_required(china_fortnight: Scenario) -> None:
                        weight=inp.weight.isel(time=slice(0, 30)))
     with pytest.raises(InputError, match="whole days"):
         representative_days(part, 1)
+
+
+def test_peak_days_are_kept_as_they_were(china_fortnight: Scenario) -> None:
+    # the days added for their peak hours (weight one day, after the medoids) carry their real demand: only the
+    # medoid days are rescaled to keep each series' energy — unless the peak days alone already hold all of it or
+    # the medoid days hold none (then every chosen day is scaled alike)
+    inp = inputs_from_scenario(china_fortnight, load_costs(), lines="none")
+    red, days = representative_days(inp, 3)
+    peak = days.index[3:]
+    assert len(peak) > 0 and (days.loc[peak, "weight_days"] == 1).all()
+
+    def day(d: int) -> xr.DataArray:
+        return inp.demand_kw.isel(time=slice(d * 24, (d + 1) * 24))
+
+    total = inp.demand_kw.sum("time")
+    peak_energy = sum(day(int(days.loc[p, "day"])).sum("time") for p in peak)
+    medoid_energy = sum(day(int(days.loc[c, "day"])).sum("time") for c in days.index[:3])
+    kept = ((peak_energy < total) & (medoid_energy > 0)).to_numpy()
+    assert kept.sum() > 0
+    for c in peak:
+        got = red.demand_kw.isel(time=slice(c * 24, (c + 1) * 24)).to_numpy()
+        orig = day(int(days.loc[c, "day"])).to_numpy()
+        np.testing.assert_allclose(got[:, kept], orig[:, kept], rtol=1e-12, atol=1e-12)
+    # and no series rises above its real largest value on the medoid days either (solar and wind likewise)
+    assert (red.demand_kw.max("time") <= inp.demand_kw.max("time") * (1 + 1e-9) + 1e-12).all()
+    for v in ("solar_cf", "wind_cf"):
+        assert (red.signals[v].max("time") <= inp.signals[v].max("time") * (1 + 1e-9) + 1e-12).all()
