@@ -7,7 +7,8 @@ the year's first 13 weeks (91 days, 2,184 h). The hourly LP over all 91 days is 
 model on ``k`` representative days chosen from the same 91 days (plus the peak days). Reported per ``k``: the
 representative-day estimate against the optimum, the representative-day design run on all 91 days (operation
 re-optimised, IT topped up where an hour needs it) against the optimum, its lowest site green share there, and
-how far its design (IT, solar, wind, battery) is from the optimum's.
+how far its design (IT, solar, wind, battery) is from the optimum's — for both ways of keeping the energy
+(``rescale``: every chosen day alike, or the medoid days only with the peak days kept real).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from shulu.data.china import build_china_scenario
 from shulu.plan.costs import load_costs
 from shulu.plan.inputs import STEPS_PER_DAY, PlanInputs, inputs_from_scenario
 from shulu.plan.layout import DESIGN_VARS, FixedDesign, PlanOptions, solve
-from shulu.plan.reduce import representative_days
+from shulu.plan.reduce import RESCALE, representative_days
 
 N_JOBS = 100_000
 DAYS = 91
@@ -49,8 +50,8 @@ def run(n_jobs: int = N_JOBS, days: int = DAYS, ks: tuple[int, ...] = KS) -> dic
                            "hourly_optimum_mcny": opt.totals["objective_cny_per_year"] / 1e6}
     best = opt.totals["objective_cny_per_year"]
     d_opt = opt.design[list(DESIGN_VARS)]
-    for k in ks:
-        red, chosen = representative_days(quarter, k)
+    for k, rescale in ((k, r) for k in ks for r in RESCALE):
+        red, chosen = representative_days(quarter, k, rescale=rescale)
         rep = solve(red, costs, opts)
         fixed = FixedDesign(rep.design[list(DESIGN_VARS)], rep.lines["contracted_kw"], rep.allocation)
         ev = solve(quarter, costs, opts, fixed=fixed)
@@ -58,7 +59,7 @@ def run(n_jobs: int = N_JOBS, days: int = DAYS, ks: tuple[int, ...] = KS) -> dic
         # design distance: total absolute difference over sites, relative to the optimum's total, per variable
         dist = {v: float(np.abs(d_rep[v] - d_opt[v]).sum() / max(float(d_opt[v].abs().sum()), 1e-9))
                 for v in DESIGN_VARS}
-        out[f"k{k}"] = {
+        out[f"k{k} rescale={rescale}"] = {
             "rep_days": len(chosen), "rep_solve_s": rep.solve_s,
             "estimate_vs_optimum_frac": rep.totals["objective_cny_per_year"] / best - 1.0,
             "design_on_all_hours_vs_optimum_frac": ev.totals["objective_cny_per_year"] / best - 1.0,

@@ -151,9 +151,9 @@ def write(results: dict[str, dict[str, object]]) -> None:
                   f"year."]
     b7b = results.get("bench_plan_reduction", {})
     if "hourly_optimum_mcny" in b7b:
-        parts = [f"{v['rep_days']} days: estimate {fmt(100 * v['estimate_vs_optimum_frac'])}%, its design on every "
-                 f"hour {fmt(100 * v['design_on_all_hours_vs_optimum_frac'])}% (lowest site green share "
-                 f"{fmt(v['design_on_all_hours_green_min_site'])})"
+        parts = [f"k={k[1:]} ({v['rep_days']} days): estimate {fmt(100 * v['estimate_vs_optimum_frac'])}%, "
+                 f"its design on every hour {fmt(100 * v['design_on_all_hours_vs_optimum_frac'])}% "
+                 f"(lowest site green share {fmt(v['design_on_all_hours_green_min_site'])})"
                  for k, v in b7b.items() if isinstance(v, dict) and "estimate_vs_optimum_frac" in v]
         lines += [f"- B7b representative days against the hourly optimum (national case, first {b7b['days']} days, "
                   f"solved hourly in {fmt(b7b['hourly_solve_s'])} s): " + "; ".join(parts) + "."]

@@ -26,9 +26,10 @@ def test_kmedoids_finds_obvious_groups() -> None:
         kmedoids(x, 11)
 
 
-def test_reduction_keeps_energy_and_weights(china_fortnight: Scenario) -> None:
+@pytest.mark.parametrize("rescale", ["all", "medoids"])
+def test_reduction_keeps_energy_and_weights(china_fortnight: Scenario, rescale: str) -> None:
     inp = inputs_from_scenario(china_fortnight, load_costs(), lines="none")
-    red, days = representative_days(inp, 3)
+    red, days = representative_days(inp, 3, rescale=rescale)
     assert int(days["weight_days"].sum()) == 14
     assert float(red.weight.sum()) == pytest.approx(14 * 24)
     # demand energy per (region, class) is kept exactly; solar energy per site within clipping
@@ -66,12 +67,12 @@ def test_whole_days_required(china_fortnight: Scenario) -> None:
         representative_days(part, 1)
 
 
-def test_peak_days_are_kept_as_they_were(china_fortnight: Scenario) -> None:
+def test_medoid_rescaling_keeps_peak_days_as_they_were(china_fortnight: Scenario) -> None:
     # the days added for their peak hours (weight one day, after the medoids) carry their real demand: only the
     # medoid days are rescaled to keep each series' energy — unless the peak days alone already hold all of it or
     # the medoid days hold none (then every chosen day is scaled alike)
     inp = inputs_from_scenario(china_fortnight, load_costs(), lines="none")
-    red, days = representative_days(inp, 3)
+    red, days = representative_days(inp, 3, rescale="medoids")
     peak = days.index[3:]
     assert len(peak) > 0 and (days.loc[peak, "weight_days"] == 1).all()
 
@@ -91,3 +92,9 @@ def test_peak_days_are_kept_as_they_were(china_fortnight: Scenario) -> None:
     assert (red.demand_kw.max("time") <= inp.demand_kw.max("time") * (1 + 1e-9) + 1e-12).all()
     for v in ("solar_cf", "wind_cf"):
         assert (red.signals[v].max("time") <= inp.signals[v].max("time") * (1 + 1e-9) + 1e-12).all()
+
+
+def test_unknown_rescale_rule(china_fortnight: Scenario) -> None:
+    inp = inputs_from_scenario(china_fortnight, load_costs(), lines="none")
+    with pytest.raises(InputError, match="rescale"):
+        representative_days(inp, 3, rescale="peaks")

@@ -5,11 +5,14 @@ carbon intensity, grid carbon-free share and facility factor, and of the network
 (variable, site) block scaled by its standard deviation over the year. k-means (k-means++ start, fixed seed)
 groups the days; each group is represented by its *medoid*, the real day nearest the group's centre, weighted by
 the group's size. So that the horizon's energy is kept, each (region, class)'s demand and each site's solar and
-wind capacity factors are brought to their totals on the *medoid* days: scaled, never above the series' largest
-value in the horizon, and what that cap leaves short added evenly to their hours up to it. Peak days are kept as
-they were: rescaling them too inflated the very peaks they stand for (on the national case's first quarter the
-network's peak hour by 35%, one class's by 4.4 times), and scaling without the cap inflated a sparse series'
-peaks on the medoid days. The battery state of charge returns to its start over each representative day, and
+wind capacity factors on the chosen days are rescaled to their totals — by default every chosen day alike
+(capacity factors clipped at 1; work of a class absent from every chosen day is spread evenly over them), or,
+``rescale="medoids"``, the medoid days only: scaled, never above the series' largest value in the horizon, what
+that cap leaves short added evenly to their hours up to it, and the peak days kept as they were. Rescaling every
+day inflates the very peaks the peak days stand for (on the national case's first quarter the network's peak
+hour by 35%, one class's by 4.4 times): conservative, and it pushed the estimate far above the hourly optimum
+there; keeping them real brings the estimate close but leaves more for the calibration on the full year
+(docs/planning.md). The battery state of charge returns to its start over each representative day, and
 shiftable work moves within it.
 
 Examples
@@ -34,6 +37,8 @@ from shulu.plan.inputs import STEPS_PER_DAY, PlanInputs
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+#: How the chosen days keep the horizon's energy (see :func:`representative_days`).
+RESCALE: tuple[str, ...] = ("all", "medoids")
 #: Signal variables that enter the day features.
 FEATURE_VARS: tuple[str, ...] = ("solar_cf", "wind_cf", "price_cny_per_kwh", "intensity_g_per_kwh", "grid_cfe_frac",
                                  "facility_factor")
@@ -148,17 +153,23 @@ def _rescale_medoids(x: xr.DataArray, total: xr.DataArray, cap: xr.DataArray, w:
     return xr.where(rest > 0, fitted, everywhere).transpose(*x.dims)
 
 
-def representative_days(inp: PlanInputs, k: int, *, seed: int = 0, peak_days: bool = True
-                        ) -> tuple[PlanInputs, pd.DataFrame]:
+def representative_days(inp: PlanInputs, k: int, *, seed: int = 0, peak_days: bool = True,
+                        rescale: str = "all") -> tuple[PlanInputs, pd.DataFrame]:
     """Reduce hourly inputs to ``k`` representative days (plus, with ``peak_days``, the days holding the peak hour
     of the network's demand, of each class's and of each region's, each with weight one day: capacity is sized for
     peaks that an average day would miss).
+
+    ``rescale`` chooses how the chosen days keep the horizon's energy: ``all`` scales every chosen day alike (peak
+    days too: conservative, it inflates peaks), ``medoids`` only the medoid days, capped at each series' largest
+    value, peak days kept real (closer to the hourly optimum's cost, see docs/planning.md).
 
     Returns
     -------
     (reduced, days)
         The reduced inputs, and a table of the chosen days: ``day`` (index in the horizon), ``weight_days``.
     """
+    if rescale not in RESCALE:
+        raise InputError(f"expected rescale in {RESCALE}, got {rescale!r}", field="rescale")
     n_d = inp.signals.sizes["time"] // STEPS_PER_DAY
     if float(inp.weight.min()) != 1.0 or float(inp.weight.max()) != 1.0:
         raise InputError("expected full hourly inputs (every weight 1) to reduce", field="days")
@@ -195,11 +206,22 @@ def representative_days(inp: PlanInputs, k: int, *, seed: int = 0, peak_days: bo
     # medoid days carry the rest of the horizon's energy
     is_peak = xr.DataArray(np.repeat(np.arange(k) >= k - n_peak, STEPS_PER_DAY), coords=[time])
     sig = inp.signals.isel(time=steps).assign_coords(time=time)
-    for v in ("solar_cf", "wind_cf"):
-        full_v = inp.signals[v]
-        sig[v] = _rescale_medoids(sig[v], full_v.sum("time"), full_v.max("time"), w, is_peak).clip(0.0, 1.0)
     dem = inp.demand_kw.isel(time=steps).assign_coords(time=time)
-    dem = _rescale_medoids(dem, inp.demand_kw.sum("time"), inp.demand_kw.max("time"), w, is_peak)
+    if rescale == "medoids":
+        for v in ("solar_cf", "wind_cf"):
+            full_v = inp.signals[v]
+            sig[v] = _rescale_medoids(sig[v], full_v.sum("time"), full_v.max("time"), w, is_peak).clip(0.0, 1.0)
+        dem = _rescale_medoids(dem, inp.demand_kw.sum("time"), inp.demand_kw.max("time"), w, is_peak)
+    else:
+        for v in ("solar_cf", "wind_cf"):
+            full = inp.signals[v].sum("time")
+            red = (sig[v] * w).sum("time")
+            sig[v] = (sig[v] * (full / red.where(red > 0)).fillna(1.0)).clip(0.0, 1.0)
+        full_d = inp.demand_kw.sum("time")
+        red_d = (dem * w).sum("time")
+        dem = dem * (full_d / red_d.where(red_d > 0)).fillna(1.0)
+        # a (region, class) with work in the horizon but none on the chosen days gets it spread evenly over them
+        dem = dem + full_d.where(red_d <= 0, 0.0) / float(w.sum())
     period = xr.DataArray(np.repeat(np.arange(k), STEPS_PER_DAY), coords=[time])
     reduced = inp.replace(signals=sig, demand_kw=dem, weight=w, period=period, cycle=period.copy())
     days = pd.DataFrame({"day": medoids, "weight_days": sizes.astype(np.int64)},
