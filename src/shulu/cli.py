@@ -799,6 +799,9 @@ def plan_cmd(
                                                                                "the design on every hour and raise "
                                                                                "the margin of sites short there.")]
     = True,
+    rescale: Annotated[str, typer.Option("--rescale", help="How representative days keep the energy: all (every "
+                                                           "chosen day, conservative) or medoids (peak days kept "
+                                                           "real).")] = "all",
 ) -> None:
     """Plan where to build and how much sun, wind and storage to bring; check the plan in the twin."""
     from shulu.plan.output import write_plan
@@ -812,7 +815,7 @@ def plan_cmd(
         run = run_plan(scn, demand_growth_frac=demand_growth, green_share_min_frac=green_share_min,
                        carbon_price_cny_per_t=carbon_price, days=None if full_year else days,
                        green_scope=green_scope, lines=lines, costs_file=costs, pairs=pairs,  # type: ignore[arg-type]
-                       twin_check=check, calibrate=calibrate)
+                       twin_check=check, calibrate=calibrate, rescale=rescale)
         write_plan(out, run.plan, run.scenario, summary=run.summary, transmission=run.transmission)
     console.print(plan_table(run.plan.design, f"Plan for {scn.name}: demand x{1 + demand_growth:g}, green share "
                                               f">= {green_share_min:g} per {green_scope}"))

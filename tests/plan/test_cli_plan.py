@@ -19,13 +19,18 @@ def test_plan_command(tmp_path: Path) -> None:
     scn_dir = save_scenario(make_scenario(hours=48, n_jobs=40), tmp_path / "scn")
     out = tmp_path / "plan"
     r = runner.invoke(app, ["plan", str(scn_dir), "--out", str(out), "--demand-growth", "0.5",
-                            "--green-share-min", "0.6", "--carbon-price", "150", "--days", "1"])
+                            "--green-share-min", "0.6", "--carbon-price", "150", "--days", "1",
+                            "--rescale", "medoids"])
     assert r.exit_code == 0, r.output
     assert "Twin check" in r.output
+    r = runner.invoke(app, ["plan", str(scn_dir), "--out", str(tmp_path / "bad"), "--days", "1", "--rescale", "peaks"])
+    assert r.exit_code == 2 and "rescale" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "bad" / "plan.csv").exists()
     for name in ("plan.csv", "transmission.csv", "summary.json", "scenario/scenario.yaml"):
         assert (out / name).exists()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["options"]["carbon_price_cny_per_t"] == 150
+    assert summary["options"]["rescale"] == "medoids"
     assert summary["twin_check"]["latency_ok"] is True
     assert len(pd.read_csv(out / "transmission.csv")) == 1
     r = runner.invoke(app, ["simulate", str(out / "scenario"), "--policy", "planned", "--out", str(tmp_path / "run")])

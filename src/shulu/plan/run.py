@@ -92,7 +92,8 @@ class PlanRun:
 def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_frac: float = 0.8,
              carbon_price_cny_per_t: float | None = None, days: int | None = DEFAULT_DAYS,
              green_scope: GreenScope = "site", lines: str = "all", costs_file: str | os.PathLike[str] | None = None,
-             pairs: bool = True, twin_check: bool = True, seed: int = 0, calibrate: bool = True) -> PlanRun:
+             pairs: bool = True, twin_check: bool = True, seed: int = 0, calibrate: bool = True,
+             rescale: str = "all") -> PlanRun:
     """Plan a scenario's network for grown demand; optionally compare hub pairs and check the plan in the twin.
 
     Parameters
@@ -121,6 +122,8 @@ def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_
     calibrate : bool
         With representative days, evaluate the design on the full horizon and raise the green margin of the sites
         that fall short there (see :func:`calibrate_on_full_year`).
+    rescale : {"all", "medoids"}
+        How representative days keep the horizon's energy (see :func:`shulu.plan.reduce.representative_days`).
     """
     from shulu.runner import simulate
 
@@ -139,7 +142,7 @@ def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_
     inp = full
     if days is not None:
         t = time.perf_counter()
-        inp, chosen = representative_days(full, days, seed=seed)
+        inp, chosen = representative_days(full, days, seed=seed, rescale=rescale)
         timings["reduce_s"] = time.perf_counter() - t
     plan = solve(inp, costs, options)
     timings["build_s"] = plan.build_s
@@ -164,7 +167,8 @@ def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_
                     "green_scope": green_scope, "green_margin_frac": costs.green_margin_frac,
                     "carbon_price_cny_per_t": costs.carbon_price_cny_per_t, "lines": lines,
                     "time_resolution": "full hourly horizon" if chosen is None else f"{len(chosen)} "
-                    f"representative days ({days} clusters + peak days)"},
+                    f"representative days ({days} clusters + peak days)",
+                    "rescale": None if chosen is None else rescale},
         "totals": plan.totals,
         "model": {"n_variables": plan.n_variables, "n_constraints": plan.n_constraints, **timings},
         "representative_days": None if chosen is None else chosen.to_dict(orient="records"),
