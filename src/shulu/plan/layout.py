@@ -23,6 +23,7 @@ from typing import Any, Literal
 import linopy
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import xarray as xr
 
 from shulu import units
@@ -40,6 +41,19 @@ DESIGN_VARS: tuple[str, ...] = ("it_added_kw", "solar_added_kw", "wind_added_kw"
 #: dual simplex: on the national model with 25 representative days IPX took 29 s and simplex 130 s, while
 #: simplex wins on small models (see docs/planning.md).
 IPM_ABOVE_VARIABLES = 30_000
+#: With ``method="auto"``, models with more variables than this (a full hourly year of a national network) are
+#: solved by Benders decomposition (:mod:`shulu.optimize.benders`): one interior-point solve of the whole year
+#: takes about an hour on 2 cores, the decomposition minutes (see docs/planning.md).
+BENDERS_ABOVE_VARIABLES = 200_000
+#: Variables the decomposition's master holds (investments and who serves what); the rest is per-site operation.
+LINKING_VARS: tuple[str, ...] = (*DESIGN_VARS, "share", "line_kw", "link_added_gbps")
+#: Rows that a linking point can make infeasible (relaxed to find feasibility cuts): capacity and green share.
+ELASTIC_ROWS: tuple[str, ...] = ("it_capacity", "green_share")
+#: In the decomposition, a site's green-share row may be missed at this cost per kWh of carbon-free energy short
+#: [CNY/kWh] (EST): far above what a kWh of sun, wind and storage costs here, so the penalty is exact (no plan
+#: misses its share when it can be met) and no site's operation is ever infeasible.
+GREEN_PENALTY_CNY_PER_KWH = 50.0
+Method = Literal["auto", "lp", "benders"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +77,13 @@ class PlanOptions:
     allow_links : bool
         Whether network bandwidth may be added between regions and sites.
     time_limit_s : float
-        HiGHS time limit [s].
+        HiGHS time limit [s] (for ``benders``: the decomposition's wall-clock limit).
+    method : {"auto", "lp", "benders"}
+        ``lp`` solves the model as one LP; ``benders`` by Benders decomposition (investments and shares in a
+        master problem, each site's hourly operation a subproblem; green scope ``site`` only); ``auto`` picks
+        ``benders`` above :data:`BENDERS_ABOVE_VARIABLES` variables when the scope allows it.
+    gap_frac : float
+        Benders stops when its upper and lower bounds are this close (relative).
     """
 
     green_share_min_frac: float = 0.8
@@ -74,6 +94,8 @@ class PlanOptions:
     allow_it: bool = True
     allow_links: bool = True
     time_limit_s: float = 600.0
+    method: Method = "auto"
+    gap_frac: float = 1e-3
 
     def __post_init__(self) -> None:
         g = self.green_share_min_frac
@@ -82,6 +104,13 @@ class PlanOptions:
         if self.green_scope not in ("site", "network"):
             raise InputError(f"expected green scope 'site' or 'network', got {self.green_scope!r}",
                              field="green_scope")
+        if self.method not in ("auto", "lp", "benders"):
+            raise InputError(f"expected method 'auto', 'lp' or 'benders', got {self.method!r}", field="method")
+        if self.method == "benders" and self.green_scope == "network":
+            raise InputError("Benders decomposition needs the green share per site (--green-scope site): a "
+                             "network-wide share couples every site's hours", field="method")
+        if not 0.0 < self.gap_frac < 1.0:
+            raise InputError(f"expected a relative gap between 0 and 1, got {self.gap_frac}", field="gap")
         if self.green_margin_frac is not None and not 0.0 <= self.green_margin_frac <= 1.0:
             raise InputError(f"expected a green margin between 0 and 1, got {self.green_margin_frac}",
                              field="green_margin")
@@ -347,8 +376,18 @@ def _value(expr: Any) -> xr.DataArray:
 
 
 def solve(inp: PlanInputs, costs: PlanCosts, options: PlanOptions | None = None, *,
-          fixed: FixedDesign | None = None) -> PlanResult:
+          fixed: FixedDesign | None = None, start: PlanResult | None = None) -> PlanResult:
     """Build and solve the layout model; return the plan.
+
+    Parameters
+    ----------
+    inp, costs, options
+        The model's inputs, constants and options.
+    fixed : FixedDesign, optional
+        Investments (and allocation) to hold (always solved as one LP).
+    start : PlanResult, optional
+        A plan to start Benders from (e.g. the representative-day plan); its IT is raised where an hour of
+        ``inp`` needs more.
 
     Raises
     ------
@@ -362,7 +401,13 @@ def solve(inp: PlanInputs, costs: PlanCosts, options: PlanOptions | None = None,
         warnings.simplefilter("ignore", category=getattr(linopy, "LinopySemanticsWarning", UserWarning))
         m = build_model(inp, costs, options, fixed)
     build_s = _time.perf_counter() - t0
+    benders = fixed is None and (options.method == "benders" or (
+        options.method == "auto" and options.green_scope == "site" and m.nvars > BENDERS_ABOVE_VARIABLES))
     t1 = _time.perf_counter()
+    extra: dict[str, Any] = {"method": "benders" if benders else "lp"}
+    if benders:
+        extra["benders"] = _solve_benders(m, inp, costs, options, start)
+        return _collect(m, inp, costs, options, build_s, _time.perf_counter() - t1, extra)
     try:
         method = "ipm" if m.nvars > IPM_ABOVE_VARIABLES else "simplex"
         status, condition = m.solve(solver_name="highs", io_api="direct", output_flag=False,
@@ -379,12 +424,134 @@ def solve(inp: PlanInputs, costs: PlanCosts, options: PlanOptions | None = None,
             hint = (f" — the green share of {options.green_share_min_frac:g} (plus margin) cannot be reached with "
                     "these sites' sun, wind, batteries and grid, or demand exceeds what can be built")
         raise InputError(f"infeasible plan: HiGHS reports {condition}{hint}", field="plan")
-    res = _collect(m, inp, costs, options, build_s, solve_s)
-    return res
+    return _collect(m, inp, costs, options, build_s, solve_s, extra)
+
+
+def capacity_rows(inp: PlanInputs, costs: PlanCosts, positions: dict[str, xr.DataArray],
+                  n_cols: int) -> tuple[sp.csr_array, np.ndarray]:
+    """Capacity as rows over the shares and added IT only: valid for every feasible plan (Benders' pool).
+
+    Per site and hour, the work of the hourly classes the shares send there fits: ``sum a d_t <= u (C + dC)``
+    (the shifted work, >= 0, is left out); per site and period (day), all the work does:
+    ``sum_{t in day} sum a d_t + sum_{shiftable} a D_day <= u n_day (C + dC)``.
+
+    Returns
+    -------
+    (scipy.sparse.csr_array, numpy.ndarray)
+        ``V`` (rows x ``n_cols``, whole-model column positions) and ``v`` for ``V x <= v``.
+    """
+    d_x = inp.demand_kw.transpose("time", "region", "cls")
+    pos_share = positions["share"].reindex(region=d_x["region"], cls=d_x["cls"], site=inp.site_ids,
+                                           fill_value=-1).transpose("region", "cls", "site").to_numpy()
+    pos_it = positions["it_added_kw"].sel(site=inp.site_ids).to_numpy()
+    d = d_x.to_numpy()
+    n_t, _, _ = d.shape
+    n_s = pos_it.size
+    hourly = ~inp.classes["shiftable"].reindex(d_x["cls"].to_numpy()).to_numpy(bool)
+    u = costs.util_max_frac
+    cap = inp.sites["it_capacity_kw"].to_numpy(dtype=np.float64)
+    period = np.asarray(inp.period.values)
+    _, p_idx = np.unique(period, return_inverse=True)
+    n_p = int(p_idx.max()) + 1
+    hours_p = np.bincount(p_idx, minlength=n_p).astype(np.float64)
+    d_day = np.zeros((n_p, *d.shape[1:]))
+    np.add.at(d_day, p_idx, d)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for s_i in range(n_s):
+        r_ix, c_ix = np.nonzero(pos_share[:, :, s_i] >= 0)
+        h = hourly[c_ix]
+        # hourly rows t * n_s + s_i
+        for r, c in zip(r_ix[h], c_ix[h], strict=True):
+            nz = np.flatnonzero(d[:, r, c])
+            rows.append(nz * n_s + s_i)
+            cols.append(np.full(nz.size, pos_share[r, c, s_i]))
+            vals.append(d[nz, r, c])
+        rows.append(np.arange(n_t) * n_s + s_i)
+        cols.append(np.full(n_t, pos_it[s_i]))
+        vals.append(np.full(n_t, -u))
+        # daily rows after the hourly ones
+        base = n_t * n_s
+        for r, c in zip(r_ix, c_ix, strict=True):
+            rows.append(base + np.arange(n_p) * n_s + s_i)
+            cols.append(np.full(n_p, pos_share[r, c, s_i]))
+            vals.append(d_day[:, r, c])
+        rows.append(base + np.arange(n_p) * n_s + s_i)
+        cols.append(np.full(n_p, pos_it[s_i]))
+        vals.append(-u * hours_p)
+    v = np.concatenate([np.tile(u * cap, n_t), (u * hours_p[:, None] * cap[None, :]).ravel()])
+    mat = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                       shape=(v.size, n_cols))
+    return mat, v
+
+
+def _start_vector(m: linopy.Model, inp: PlanInputs, start: PlanResult, positions: dict[str, xr.DataArray],
+                  n_cols: int, pool: tuple[sp.csr_array, np.ndarray]) -> np.ndarray:
+    """The start plan's linking values as a column vector, its IT raised to fit the pool's rows."""
+    x = np.zeros(n_cols)
+
+    def put(name: str, values: xr.DataArray) -> None:
+        pos = positions[name]
+        vals = values.reindex_like(pos).fillna(0.0).transpose(*pos.dims).to_numpy()
+        ok = pos.to_numpy() >= 0
+        x[pos.to_numpy()[ok]] = vals[ok]
+
+    site_ix = pd.Index(inp.site_ids, name="site")
+    for v in DESIGN_VARS:
+        put(v, xr.DataArray(start.design[v].reindex(site_ix).fillna(0.0).to_numpy(dtype=float), coords=[site_ix]))
+    if len(start.allocation):
+        a = start.allocation.set_index(["region", "cls", "site"])["share_frac"]
+        put("share", xr.DataArray.from_series(a))
+    if "line_kw" in m.variables and len(start.lines):
+        put("line_kw", xr.DataArray(start.lines["contracted_kw"].to_numpy(dtype=float),
+                                    coords=[pd.Index(start.lines.index, name="line")]))
+    if "link_added_gbps" in m.variables:  # what the start's shares need beyond today's bandwidth
+        ps = positions["share"]
+        load = (ps.copy(data=np.where(ps >= 0, x[np.maximum(ps.to_numpy(), 0)], 0.0)) * inp.peak_gbps).sum("cls")
+        put("link_added_gbps", (load - inp.bandwidth_gbps).clip(min=0.0))
+    viol = pool[0] @ x - pool[1]
+    pos_it = positions["it_added_kw"].to_numpy()
+    coef = pool[0][:, pos_it]  # rows x sites, -u or -u n_day
+    need = np.zeros(pos_it.size)
+    coo = sp.coo_array(coef)
+    np.maximum.at(need, coo.col, np.where(viol[coo.row] > 0, viol[coo.row] / -coo.data, 0.0))
+    x[pos_it] += need * (1.0 + 1e-9)
+    return x
+
+
+def _solve_benders(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: PlanOptions,
+                   start: PlanResult | None) -> dict[str, Any]:
+    """Solve ``m`` by Benders decomposition and store the solution in its variables; return the record."""
+    from shulu.optimize.benders import linopy_blocks, solve_blocks
+
+    if options.green_scope != "site":
+        raise InputError("Benders decomposition needs the green share per site (--green-scope site)",
+                         field="method")
+    lp = linopy_blocks(m, [v for v in LINKING_VARS if v in m.variables], "site")
+    n_cols = lp["c"].size
+    pool = capacity_rows(inp, costs, lp["positions"], n_cols)
+    x0 = None if start is None else _start_vector(m, inp, start, lp["positions"], n_cols, pool)
+    res = solve_blocks(lp["c"], lp["a"], lp["sense"], lp["rhs"], lp["lb"], lp["ub"], lp["col_block"],
+                       elastic=np.isin(lp["row_name"], ELASTIC_ROWS), x0=x0, valid_rows=pool,
+                       penalty=np.where(lp["row_name"] == "green_share",
+                                        GREEN_PENALTY_CNY_PER_KWH * inp.step_h * inp.annual_factor, 0.0),
+                       gap_frac=options.gap_frac, time_limit_s=options.time_limit_s)
+    for name, var in m.variables.items():
+        pos = lp["positions"][name].to_numpy()
+        vals = np.where(pos >= 0, res.x[np.maximum(pos, 0)], np.nan)
+        var.solution = xr.DataArray(vals, var.labels.coords, dims=var.dims)
+    m.status, m.termination_condition = "ok", ("optimal" if res.status == "optimal" else res.status)
+    m.objective._value = res.objective + float(np.asarray(m.objective.expression.const).sum())
+    return {"status": res.status, "iterations": res.iterations, "objective": res.objective,
+            "lower_bound": res.lower_bound, "gap_frac": res.gap_frac, "master_s": res.master_s,
+            "blocks_s": res.blocks_s, "started_from_plan": start is not None,
+            "green_shortfall_kwh_per_year": res.penalised_slack * inp.step_h * inp.annual_factor,
+            "history": res.history}
 
 
 def _collect(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: PlanOptions, build_s: float,
-             solve_s: float) -> PlanResult:
+             solve_s: float, extra: dict[str, Any] | None = None) -> PlanResult:
     sol = {name: m.variables[name].solution for name in m.variables}
     sites = inp.sites
     sig = inp.signals
@@ -514,4 +681,4 @@ def _collect(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: PlanOp
     }
     return PlanResult(inputs=inp, options=options, costs=costs, design=design, allocation=alloc, lines=lines,
                       hourly=hourly, totals=totals, build_s=build_s, solve_s=solve_s,
-                      n_variables=int(m.nvars), n_constraints=int(m.ncons))
+                      n_variables=int(m.nvars), n_constraints=int(m.ncons), extra=dict(extra or {}))
