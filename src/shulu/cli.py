@@ -802,6 +802,10 @@ def plan_cmd(
     rescale: Annotated[str, typer.Option("--rescale", help="How representative days keep the energy: all (every "
                                                            "chosen day, conservative) or medoids (peak days kept "
                                                            "real).")] = "all",
+    method: Annotated[str, typer.Option("--method", help="auto (Benders decomposition for big models such as a "
+                                                         "full national year), lp (one LP) or benders.")] = "auto",
+    gap: Annotated[float, typer.Option("--gap", help="Relative gap at which Benders stops.")] = 1e-3,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Limit per solve [s].")] = 3600.0,
 ) -> None:
     """Plan where to build and how much sun, wind and storage to bring; check the plan in the twin."""
     from shulu.plan.output import write_plan
@@ -815,7 +819,8 @@ def plan_cmd(
         run = run_plan(scn, demand_growth_frac=demand_growth, green_share_min_frac=green_share_min,
                        carbon_price_cny_per_t=carbon_price, days=None if full_year else days,
                        green_scope=green_scope, lines=lines, costs_file=costs, pairs=pairs,  # type: ignore[arg-type]
-                       twin_check=check, calibrate=calibrate, rescale=rescale)
+                       twin_check=check, calibrate=calibrate, rescale=rescale, method=method, gap_frac=gap,
+                       time_limit_s=time_limit)
         write_plan(out, run.plan, run.scenario, summary=run.summary, transmission=run.transmission)
     console.print(plan_table(run.plan.design, f"Plan for {scn.name}: demand x{1 + demand_growth:g}, green share "
                                               f">= {green_share_min:g} per {green_scope}"))

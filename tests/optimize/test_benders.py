@@ -122,6 +122,10 @@ def test_feasibility_cuts_and_the_penalty_reach_the_same_optimum(seed: int, n_si
     pen = run(p, gap_frac=1e-7, penalty=np.where(np.asarray(p["names"]) == "green", 100.0, 0.0))
     assert pen.objective == pytest.approx(best, rel=1e-5, abs=1e-6)
     assert pen.penalised_slack == pytest.approx(0.0, abs=1e-6)
+    # a penalty far too low (0.05 < the capacity a kWh of shortfall saves) is raised until it is exact
+    low = run(p, gap_frac=1e-7, penalty=np.where(np.asarray(p["names"]) == "green", 0.05, 0.0))
+    assert low.objective == pytest.approx(best, rel=1e-5, abs=1e-6)
+    assert low.penalised_slack == pytest.approx(0.0, abs=1e-6)
 
 
 def test_a_start_point_and_a_valid_row_pool_do_not_change_the_optimum() -> None:
@@ -174,3 +178,17 @@ def test_an_impossible_master_says_so() -> None:
     with pytest.raises(InputError):
         solve_blocks(np.array([1.0, 0.0]), a, np.array(["=", "<"]), np.array([3.0, 0.0]), np.zeros(2),
                      np.array([2.0, np.inf]), np.array([-1, 0]), max_iterations=50)
+
+
+def test_a_penalty_too_low_is_raised_until_exact() -> None:
+    """Seed 6 at 95% green: with penalty 0.05 and no raise the blocks buy their way out of the green row (a
+    cost below the optimum and a shortfall); raised (twice here), the optimum of the whole LP comes back."""
+    p = capacity_lp(6, 2, 6, target=0.95)
+    best = whole_lp(p)
+    pen = np.where(np.asarray(p["names"]) == "green", 0.05, 0.0)
+    stuck = run(p, gap_frac=1e-7, penalty=pen, max_penalty_raises=0)
+    assert stuck.penalised_slack > 0.1 and stuck.objective < best - 0.1
+    res = run(p, gap_frac=1e-7, penalty=pen)
+    assert any("penalty_raised" in h for h in res.history)
+    assert res.objective == pytest.approx(best, rel=1e-6)
+    assert res.penalised_slack == pytest.approx(0.0, abs=1e-6)

@@ -40,11 +40,31 @@ def test_plan_command(tmp_path: Path) -> None:
 def test_plan_bad_input_exits_2(tmp_path: Path) -> None:
     scn_dir = save_scenario(make_scenario(hours=24, n_jobs=10), tmp_path / "scn")
     for args, msg in ((["--green-share-min", "1.5"], "between 0 and 1"), (["--green-scope", "moon"], "network"),
-                      (["--demand-growth", "-2"], "demand growth"), (["--carbon-price", "-1"], "carbon price")):
+                      (["--demand-growth", "-2"], "demand growth"), (["--carbon-price", "-1"], "carbon price"),
+                      (["--method", "simplex"], "method"), (["--gap", "0"], "gap"),
+                      (["--method", "benders", "--green-scope", "network"], "green share per site")):
         r = runner.invoke(app, ["plan", str(scn_dir), "--out", str(tmp_path / "p"), "--no-check", "--no-pairs",
                                 "--full-year", *args])
         assert r.exit_code == 2, r.output
         assert msg in r.output and "Traceback" not in r.output
+
+
+def test_plan_full_year_by_benders(tmp_path: Path) -> None:
+    """--method benders gives the LP's plan (same annual cost within the gap) and records the decomposition."""
+    scn_dir = save_scenario(make_scenario(hours=48, n_jobs=40), tmp_path / "scn")
+    costs = {}
+    for method in ("lp", "benders"):
+        out = tmp_path / method
+        r = runner.invoke(app, ["plan", str(scn_dir), "--out", str(out), "--demand-growth", "0.5", "--full-year",
+                                "--green-share-min", "0.6", "--no-check", "--no-pairs", "--method", method,
+                                "--gap", "1e-5"])
+        assert r.exit_code == 0, r.output
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["options"]["method"] == method
+        costs[method] = summary["totals"]["objective_cny_per_year"]
+    bd = json.loads((tmp_path / "benders" / "summary.json").read_text())["model"]["benders"]
+    assert bd["status"] == "optimal" and bd["gap_frac"] <= 1e-5 and bd["lower_bound"] <= costs["lp"] * (1 + 1e-9)
+    assert costs["lp"] <= costs["benders"] * (1 + 1e-9) <= costs["lp"] * (1 + 1e-5) + 1e-6
 
 
 def test_cfe_command(tmp_path: Path) -> None:

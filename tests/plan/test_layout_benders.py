@@ -100,3 +100,22 @@ def test_network_scope_cannot_be_decomposed() -> None:
         PlanOptions(green_scope="network", method="benders")
     with pytest.raises(InputError, match="method"):
         PlanOptions(method="bundle")  # type: ignore[arg-type]
+
+
+def test_a_fixed_design_is_evaluated_alike(fortnight_inputs, whole) -> None:  # type: ignore[no-untyped-def]
+    """Evaluating a design on every hour (the calibration's step) decomposes too: same cost either way."""
+    from shulu.plan.layout import DESIGN_VARS, FixedDesign
+
+    inp, costs = fortnight_inputs
+    red, _ = representative_days(inp, 3, rescale="medoids")
+    rep = solve(red, costs, PlanOptions(green_share_min_frac=0.6, method="lp"))
+    fixed = FixedDesign(rep.design[list(DESIGN_VARS)], rep.lines["contracted_kw"], rep.allocation)
+    lp = solve(inp, costs, PlanOptions(green_share_min_frac=0.6, method="lp"), fixed=fixed)
+    bd = solve(inp, costs, PlanOptions(green_share_min_frac=0.6, method="benders", gap_frac=GAP), fixed=fixed)
+    assert bd.totals["objective_cny_per_year"] == pytest.approx(lp.totals["objective_cny_per_year"], rel=GAP)
+    assert bd.design["green_share_frac"].to_numpy() == pytest.approx(lp.design["green_share_frac"].to_numpy(),
+                                                                     abs=1e-3)
+    # the design is held: sun, wind and batteries as planned; IT at least as planned
+    for v in ("solar_added_kw", "wind_added_kw", "battery_added_kwh", "battery_added_kw"):
+        assert bd.design[v].to_numpy() == pytest.approx(rep.design[v].to_numpy(), abs=1e-6)
+    assert (bd.design["it_added_kw"] >= rep.design["it_added_kw"] - 1e-6).all()

@@ -15,6 +15,7 @@ PUE targets. See ``docs/planning.md`` for the equations. Every constraint is wri
 
 from __future__ import annotations
 
+import os
 import time as _time
 import warnings
 from dataclasses import dataclass, field
@@ -50,9 +51,12 @@ LINKING_VARS: tuple[str, ...] = (*DESIGN_VARS, "share", "line_kw", "link_added_g
 #: Rows that a linking point can make infeasible (relaxed to find feasibility cuts): capacity and green share.
 ELASTIC_ROWS: tuple[str, ...] = ("it_capacity", "green_share")
 #: In the decomposition, a site's green-share row may be missed at this cost per kWh of carbon-free energy short
-#: [CNY/kWh] (EST): far above what a kWh of sun, wind and storage costs here, so the penalty is exact (no plan
-#: misses its share when it can be met) and no site's operation is ever infeasible.
-GREEN_PENALTY_CNY_PER_KWH = 50.0
+#: [CNY/kWh] (EST: a few times what a kWh of sun and storage costs here), so no site's operation is ever
+#: infeasible. If the converged plan still misses a share, the penalty is raised tenfold (up to three times) and
+#: the solve goes on, so the result is the exact optimum unless ``green_shortfall_kwh_per_year`` says otherwise.
+GREEN_PENALTY_CNY_PER_KWH = 2.0
+#: Shortfall below this is solver noise [kWh/year].
+GREEN_SHORTFALL_TOL_KWH_PER_YEAR = 1.0
 Method = Literal["auto", "lp", "benders"]
 
 
@@ -384,7 +388,7 @@ def solve(inp: PlanInputs, costs: PlanCosts, options: PlanOptions | None = None,
     inp, costs, options
         The model's inputs, constants and options.
     fixed : FixedDesign, optional
-        Investments (and allocation) to hold (always solved as one LP).
+        Investments (and allocation) to hold.
     start : PlanResult, optional
         A plan to start Benders from (e.g. the representative-day plan); its IT is raised where an hour of
         ``inp`` needs more.
@@ -401,8 +405,8 @@ def solve(inp: PlanInputs, costs: PlanCosts, options: PlanOptions | None = None,
         warnings.simplefilter("ignore", category=getattr(linopy, "LinopySemanticsWarning", UserWarning))
         m = build_model(inp, costs, options, fixed)
     build_s = _time.perf_counter() - t0
-    benders = fixed is None and (options.method == "benders" or (
-        options.method == "auto" and options.green_scope == "site" and m.nvars > BENDERS_ABOVE_VARIABLES))
+    benders = options.method == "benders" or (
+        options.method == "auto" and options.green_scope == "site" and m.nvars > BENDERS_ABOVE_VARIABLES)
     t1 = _time.perf_counter()
     extra: dict[str, Any] = {"method": "benders" if benders else "lp"}
     if benders:
@@ -536,7 +540,9 @@ def _solve_benders(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: 
                        elastic=np.isin(lp["row_name"], ELASTIC_ROWS), x0=x0, valid_rows=pool,
                        penalty=np.where(lp["row_name"] == "green_share",
                                         GREEN_PENALTY_CNY_PER_KWH * inp.step_h * inp.annual_factor, 0.0),
-                       gap_frac=options.gap_frac, time_limit_s=options.time_limit_s)
+                       gap_frac=options.gap_frac, time_limit_s=options.time_limit_s,
+                       workers=min(len(inp.site_ids), os.cpu_count() or 1),
+                       slack_tol=GREEN_SHORTFALL_TOL_KWH_PER_YEAR / (inp.step_h * inp.annual_factor))
     for name, var in m.variables.items():
         pos = lp["positions"][name].to_numpy()
         vals = np.where(pos >= 0, res.x[np.maximum(pos, 0)], np.nan)
@@ -547,7 +553,8 @@ def _solve_benders(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: 
             "lower_bound": res.lower_bound, "gap_frac": res.gap_frac, "master_s": res.master_s,
             "blocks_s": res.blocks_s, "started_from_plan": start is not None,
             "green_shortfall_kwh_per_year": res.penalised_slack * inp.step_h * inp.annual_factor,
-            "history": res.history}
+            "penalty_raises": sum(1 for h in res.history if "penalty_raised" in h),
+            "history": [{k: (v if np.isfinite(v) else None) for k, v in h.items()} for h in res.history]}
 
 
 def _collect(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: PlanOptions, build_s: float,

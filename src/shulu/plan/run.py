@@ -23,6 +23,8 @@ from shulu.plan.transmission import compare_pairs
 DEFAULT_DAYS = 12
 #: Representative days for the per-pair comparison (one small LP per pair and option).
 PAIR_DAYS = 6
+#: Hourly horizons longer than this [steps] start their (decomposed) solve from the representative-day plan.
+START_ABOVE_STEPS = 60 * 24
 
 
 #: Calibration rounds and the shortfall [fraction] below which a site counts as meeting its green share.
@@ -93,7 +95,8 @@ def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_
              carbon_price_cny_per_t: float | None = None, days: int | None = DEFAULT_DAYS,
              green_scope: GreenScope = "site", lines: str = "all", costs_file: str | os.PathLike[str] | None = None,
              pairs: bool = True, twin_check: bool = True, seed: int = 0, calibrate: bool = True,
-             rescale: str = "all") -> PlanRun:
+             rescale: str = "all", method: str = "auto", gap_frac: float = 1e-3,
+             time_limit_s: float = 3600.0) -> PlanRun:
     """Plan a scenario's network for grown demand; optionally compare hub pairs and check the plan in the twin.
 
     Parameters
@@ -124,10 +127,18 @@ def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_
         that fall short there (see :func:`calibrate_on_full_year`).
     rescale : {"all", "medoids"}
         How representative days keep the horizon's energy (see :func:`shulu.plan.reduce.representative_days`).
+    method : {"auto", "lp", "benders"}
+        How the LP is solved (see :class:`shulu.plan.layout.PlanOptions`): ``auto`` decomposes models above
+        :data:`shulu.plan.layout.BENDERS_ABOVE_VARIABLES` variables (a full national year, its calibration runs).
+    gap_frac : float
+        Relative gap at which the decomposition stops.
+    time_limit_s : float
+        Limit per solve [s].
     """
     from shulu.runner import simulate
 
-    options = PlanOptions(green_share_min_frac=green_share_min_frac, green_scope=green_scope)
+    options = PlanOptions(green_share_min_frac=green_share_min_frac, green_scope=green_scope,
+                          method=method, gap_frac=gap_frac, time_limit_s=time_limit_s)  # type: ignore[arg-type]
     costs = load_costs(costs_file)
     if carbon_price_cny_per_t is not None:
         if not carbon_price_cny_per_t >= 0:
@@ -144,7 +155,15 @@ def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_
         t = time.perf_counter()
         inp, chosen = representative_days(full, days, seed=seed, rescale=rescale)
         timings["reduce_s"] = time.perf_counter() - t
-    plan = solve(inp, costs, options)
+    start = None
+    if days is None and method != "lp" and green_scope == "site" and full.signals.sizes["time"] > START_ABOVE_STEPS:
+        # a long hourly horizon goes to Benders: start it from the representative-day plan (seconds to solve)
+        t = time.perf_counter()
+        red, _ = representative_days(full, min(DEFAULT_DAYS, full.signals.sizes["time"] // 24), seed=seed,
+                                     rescale="medoids")
+        start = solve(red, costs, replace(options, method="lp"))
+        timings["start_s"] = time.perf_counter() - t
+    plan = solve(inp, costs, options, start=start)
     timings["build_s"] = plan.build_s
     timings["solve_s"] = plan.solve_s
     calibration: list[dict[str, Any]] = []
@@ -168,9 +187,11 @@ def run_plan(scn: Scenario, *, demand_growth_frac: float = 0.0, green_share_min_
                     "carbon_price_cny_per_t": costs.carbon_price_cny_per_t, "lines": lines,
                     "time_resolution": "full hourly horizon" if chosen is None else f"{len(chosen)} "
                     f"representative days ({days} clusters + peak days)",
-                    "rescale": None if chosen is None else rescale},
+                    "rescale": None if chosen is None else rescale, "method": plan.extra.get("method"),
+                    "gap_frac": gap_frac},
         "totals": plan.totals,
-        "model": {"n_variables": plan.n_variables, "n_constraints": plan.n_constraints, **timings},
+        "model": {"n_variables": plan.n_variables, "n_constraints": plan.n_constraints, **timings,
+                  "benders": plan.extra.get("benders")},
         "representative_days": None if chosen is None else chosen.to_dict(orient="records"),
         "calibration": calibration,
         "constants": costs_table(costs_file).to_dict(orient="records"),
