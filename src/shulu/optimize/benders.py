@@ -351,10 +351,10 @@ def solve_blocks(c: FloatArray, a: sp.csr_array | sp.csr_matrix, sense: npt.NDAr
     opts: dict[str, Any] = {"simplex_strategy": 1}
     opts.update(block_options or {})
     blocks: list[_Block] = []
-    a_csc = a.tocsc()
+    a_link = a[:, link]  # once, not per block
     for b in range(n_blocks):
         rows = np.flatnonzero(row_block == b)
-        used = np.unique(a_csc[:, link][rows].tocoo().col) if rows.size else np.array([], dtype=np.int64)
+        used = np.unique(a_link[rows].tocoo().col) if rows.size else np.array([], dtype=np.int64)
         blocks.append(_Block(c, a, rlo, rhi, lb, ub, own_cols[b], link[used], rows, elastic, pen, opts))
 
     # master: linking columns, then theta per block
@@ -416,6 +416,13 @@ def solve_blocks(c: FloatArray, a: sp.csr_array | sp.csr_matrix, sense: npt.NDAr
             best_slack = last_slack[0]
         return cuts
 
+    def record(it_: int, **extra: float) -> None:
+        rec = {"iteration": it_, "lower": lower, "upper": upper, "elapsed_s": _time.perf_counter() - t_start,
+               "cuts": n_cuts, **extra}
+        history.append(rec)
+        if progress is not None:
+            progress(rec)
+
     pool: tuple[sp.csr_array, FloatArray] | None = None
     pool_used = np.zeros(0, dtype=bool)
     if valid_rows is not None:
@@ -472,18 +479,15 @@ def solve_blocks(c: FloatArray, a: sp.csr_array | sp.csr_matrix, sense: npt.NDAr
             use(x_again)
             if np.isfinite(upper):
                 core = best_x
-            history.append({"iteration": it, "lower": lower, "upper": upper, "elapsed_s": elapsed,
-                            "cuts": n_cuts, "penalty_raised": float(raised)})
+            record(it, penalty_raised=float(raised))
             continue
         if np.isfinite(upper) and upper - lower <= gap_frac * abs(upper):
             status = "optimal"
-            history.append({"iteration": it, "lower": lower, "upper": upper, "elapsed_s": elapsed,
-                            "cuts": n_cuts})
+            record(it)
             break
         if elapsed > time_limit_s:
             status = "time_limit"
-            history.append({"iteration": it, "lower": lower, "upper": upper, "elapsed_s": elapsed,
-                            "cuts": n_cuts})
+            record(it)
             break
         x_sep = x_m if core is None else core + step_frac * (x_m - core)
         before = upper
@@ -501,11 +505,7 @@ def solve_blocks(c: FloatArray, a: sp.csr_array | sp.csr_matrix, sense: npt.NDAr
                 use(x_m)
         if upper < before or (core is None and np.isfinite(upper)):
             core = best_x
-        rec = {"iteration": it, "lower": lower, "upper": upper, "elapsed_s": _time.perf_counter() - t_start,
-               "cuts": n_cuts}
-        history.append(rec)
-        if progress is not None:
-            progress(rec)
+        record(it)
     if pool_ex is not None:
         pool_ex.shutdown()
     if best_x is None or best_y is None:

@@ -529,9 +529,6 @@ def _solve_benders(m: linopy.Model, inp: PlanInputs, costs: PlanCosts, options: 
     """Solve ``m`` by Benders decomposition and store the solution in its variables; return the record."""
     from shulu.optimize.benders import linopy_blocks, solve_blocks
 
-    if options.green_scope != "site":
-        raise InputError("Benders decomposition needs the green share per site (--green-scope site)",
-                         field="method")
     lp = linopy_blocks(m, [v for v in LINKING_VARS if v in m.variables], "site")
     n_cols = lp["c"].size
     pool = capacity_rows(inp, costs, lp["positions"], n_cols)
